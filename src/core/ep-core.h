@@ -1,0 +1,8 @@
+/* ep-core.h — umbrella header of libep-core
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "ep-profile.h"

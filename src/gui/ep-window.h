@@ -1,0 +1,20 @@
+/* ep-window.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <adwaita.h>
+
+#include "ep-application.h"
+
+G_BEGIN_DECLS
+
+#define EP_TYPE_WINDOW (ep_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (EpWindow, ep_window, EP, WINDOW, AdwApplicationWindow)
+
+EpWindow *ep_window_new (EpApplication *application);
+
+G_END_DECLS
