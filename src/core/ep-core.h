@@ -6,3 +6,4 @@
 #pragma once
 
 #include "ep-profile.h"
+#include "ep-udp.h"
