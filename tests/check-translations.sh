@@ -8,15 +8,20 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$src"
 
-xgettext --from-code=UTF-8 --add-comments=Translators --files-from=po/POTFILES.in \
-  --directory="$src" --keyword=_ --keyword=N_ --keyword=C_:1c,2 --keyword=NC_:1c,2 \
-  --keyword=g_dngettext:2,3 --its=/usr/share/gettext/its/gtkbuilder.its \
-  -o "$work/encryptedp2p.pot" 2>"$work/xgettext.log" || {
-  # xgettext picks ITS rules per file type; retry without forcing one.
-  xgettext --from-code=UTF-8 --add-comments=Translators --files-from=po/POTFILES.in \
-    --directory="$src" --keyword=_ --keyword=N_ --keyword=C_:1c,2 --keyword=NC_:1c,2 \
-    --keyword=g_dngettext:2,3 -o "$work/encryptedp2p.pot"
-}
+# The same extraction as meson's i18n.gettext (preset: 'glib'); xgettext
+# picks its rules for .ui, .desktop, .gschema.xml and metainfo by file type.
+xgettext --package-name=encryptedp2p --from-code=UTF-8 --add-comments \
+  --files-from=po/POTFILES.in --directory="$src" \
+  --keyword=_ --keyword=N_ --keyword=C_:1c,2 --keyword=NC_:1c,2 \
+  --keyword=g_dcgettext:2 --keyword=g_dngettext:2,3 --keyword=g_dpgettext2:2c,3 \
+  --flag=N_:1:pass-c-format --flag=C_:2:pass-c-format --flag=NC_:2:pass-c-format \
+  --flag=g_dngettext:2:pass-c-format --flag=g_strdup_printf:1:c-format \
+  --flag=g_string_printf:2:c-format --flag=g_string_append_printf:2:c-format \
+  --flag=g_error_new:3:c-format --flag=g_set_error:4:c-format \
+  --flag=g_markup_printf_escaped:1:c-format --flag=g_log:3:c-format \
+  --flag=g_print:1:c-format --flag=g_printerr:1:c-format --flag=g_printf:1:c-format \
+  --flag=g_fprintf:2:c-format --flag=g_sprintf:2:c-format --flag=g_snprintf:3:c-format \
+  -o "$work/encryptedp2p.pot"
 
 status=0
 for lang in $(grep -v '^#' po/LINGUAS); do
@@ -25,8 +30,8 @@ for lang in $(grep -v '^#' po/LINGUAS); do
   echo "$lang: $stats"
   if printf '%s' "$stats" | grep -Eq 'untranslated|fuzzy'; then
     status=1
-    msgattrib --untranslated --only-fuzzy "$work/$lang.po" 2>/dev/null | grep '^msgid' | head -20 || true
-    msgattrib --untranslated "$work/$lang.po" | grep -A1 '^msgid' | head -40
+    msgattrib --untranslated "$work/$lang.po" | grep '^msgid' | head -40
+    msgattrib --only-fuzzy "$work/$lang.po" | grep '^msgid' | head -40
   fi
 done
 exit $status

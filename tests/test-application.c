@@ -19,13 +19,22 @@ typedef struct
   guint          timeout_id;
 } StartFixture;
 
+static gboolean
+quit_idle (gpointer user_data)
+{
+  StartFixture *fixture = user_data;
+
+  /* Quit the way a user does: through the app.quit action (Ctrl+Q). */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "quit", NULL);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_window_mapped (GtkWidget    *widget,
                   StartFixture *fixture)
 {
-  fixture->window_mapped = TRUE;
-  /* Quit the way a user does: through the app.quit action. */
-  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "quit", NULL);
+  fixture->window_mapped = gtk_widget_get_realized (widget);
+  g_idle_add (quit_idle, fixture);
 }
 
 static void
@@ -50,6 +59,24 @@ on_timeout (gpointer user_data)
   fixture->timeout_id = 0;
   g_application_quit (G_APPLICATION (fixture->app));
   return G_SOURCE_REMOVE;
+}
+
+static void
+rm_rf (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        rm_rf (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
 }
 
 static void
@@ -129,11 +156,29 @@ int
 main (int    argc,
       char **argv)
 {
+  g_autofree char *home = g_dir_make_tmp ("ep-test-home-XXXXXX", NULL);
+  g_autofree char *data = g_build_filename (home, "data", NULL);
+  g_autofree char *config = g_build_filename (home, "config", NULL);
+  g_autofree char *cache = g_build_filename (home, "cache", NULL);
+  int ret;
+
+  /* Private user directories, but the system's XDG_DATA_DIRS: GTK needs the
+   * MIME database there to load SVG icons (G_TEST_OPTION_ISOLATE_DIRS would
+   * hide it). */
+  g_setenv ("HOME", home, TRUE);
+  g_setenv ("XDG_DATA_HOME", data, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+
   gtk_disable_setlocale ();
-  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/ep/application/starts-and-quits", test_application_starts_and_quits);
   g_test_add_func ("/ep/application/window-realized", test_application_window_realized);
 
-  return g_test_run ();
+  ret = g_test_run ();
+
+  rm_rf (home);
+
+  return ret;
 }

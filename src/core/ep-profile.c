@@ -83,11 +83,13 @@ ep_profile_ensure_dir (const char  *dir,
     {
       int saved_errno = errno;
 
-      g_set_error (error, EP_PROFILE_ERROR,
-                   saved_errno == ENOTDIR || saved_errno == EEXIST
-                     ? EP_PROFILE_ERROR_NOT_A_DIRECTORY : EP_PROFILE_ERROR_FAILED,
-                   _("Cannot create the profile folder “%s”: %s"),
-                   dir, g_strerror (saved_errno));
+      if (saved_errno == ENOTDIR || saved_errno == EEXIST)
+        g_set_error (error, EP_PROFILE_ERROR, EP_PROFILE_ERROR_NOT_A_DIRECTORY,
+                     _("The profile path “%s” is not a folder"), dir);
+      else
+        g_set_error (error, EP_PROFILE_ERROR, EP_PROFILE_ERROR_FAILED,
+                     _("Cannot create the profile folder “%s”: %s"),
+                     dir, g_strerror (saved_errno));
       return FALSE;
     }
 

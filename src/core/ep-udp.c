@@ -361,7 +361,7 @@ ep_udp_send (EpUdp           *self,
     {
       self->counters.send_errors++;
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                   _("A datagram of %" G_GSIZE_FORMAT " bytes is too large to send"), len);
+                   _("A datagram of %u bytes is too large to send"), (guint) len);
       return FALSE;
     }
 

@@ -57,7 +57,15 @@ on_quit_action (GSimpleAction *action,
                 GVariant      *parameter,
                 gpointer       user_data)
 {
-  g_application_quit (G_APPLICATION (user_data));
+  GtkApplication *app = GTK_APPLICATION (user_data);
+  GList *windows;
+
+  /* Destroying the windows lets each one save its state and release what it
+   * holds; the application then ends when the last one is gone. */
+  while ((windows = gtk_application_get_windows (app)) != NULL)
+    gtk_window_destroy (windows->data);
+
+  g_application_quit (G_APPLICATION (app));
 }
 
 static const GActionEntry app_actions[] = {
