@@ -5,5 +5,9 @@
 
 #pragma once
 
+#include "ep-contact.h"
+#include "ep-lamport.h"
+#include "ep-message.h"
 #include "ep-profile.h"
+#include "ep-store.h"
 #include "ep-udp.h"
