@@ -1,5 +1,6 @@
-/* ep-store-private.h — what ep-store.c shares with the files of its
- * operations, ep-store-contacts.c and ep-store-messages.c
+/* ep-store-private.h — what the files of EpStore share: ep-store.c (object,
+ * worker), ep-store-schema.c and the operations in ep-store-contacts.c,
+ * ep-store-messages.c and ep-store-outbox.c
  *
  * Everything here runs on the store's one worker thread unless its name
  * says otherwise.
@@ -63,6 +64,27 @@ void          ep_store_emit_message_status_changed (EpStore   *self,
                                                     const char *contact_key,
                                                     const char *id,
                                                     EpMessageStatus status);
+
+/* Any thread, before the worker starts or on it. */
+sqlite3      *ep_store_open_database    (const char    *path,
+                                         const guint8  *key,
+                                         GError       **error);
+gboolean      ep_store_exec_on          (sqlite3       *db,
+                                         const char    *path,
+                                         const char    *sql,
+                                         GError       **error);
+void          ep_store_set_sqlite_error (sqlite3       *db,
+                                         const char    *path,
+                                         int            rc,
+                                         GError       **error);
+guint8       *ep_store_seal_with        (const guint8  *key,
+                                         const char    *text,
+                                         gsize         *out_len);
+char         *ep_store_unseal_with      (const guint8  *key,
+                                         const char    *path,
+                                         const guint8  *blob,
+                                         gsize          len,
+                                         GError       **error);
 
 /* Worker thread. */
 sqlite3_stmt *ep_store_statement    (EpStore             *self,

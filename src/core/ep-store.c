@@ -1,12 +1,12 @@
-/* ep-store.c — the profile's SQLite store: opening, migrations, the worker
+/* ep-store.c — the profile's SQLite store: the object and its worker
  *
  * One SQLite connection, used only by one worker thread that takes jobs
  * from a queue in order. Each public call is a GTask: the job runs on the
  * worker, and its result is returned (and the store's signals emitted) on
  * the caller's main context. Jobs hold a reference on the store, so the
  * store is only finalized on the caller's side once every job has come
- * back. Operations live in ep-store-contacts.c and
- * ep-store-messages.c.
+ * back. The schema is in ep-store-schema.c, the operations in
+ * ep-store-contacts.c, ep-store-messages.c and ep-store-outbox.c.
  *
  * Message bodies are sealed with crypto_secretbox_easy under the at-rest
  * key, a fresh random nonce per row: nonce ‖ MAC ‖ ciphertext.
@@ -21,10 +21,6 @@
 #include <string.h>
 
 #include "ep-store-private.h"
-
-#define BUSY_TIMEOUT_MS 5000
-#define KEY_CHECK_SETTING "store.key-check"
-#define KEY_CHECK_TEXT "encryptedp2p at-rest key check"
 
 enum {
   MESSAGE_ADDED,
@@ -49,62 +45,13 @@ G_DEFINE_QUARK (ep-store-error-quark, ep_store_error)
 
 static guint signals[N_SIGNALS];
 
-/* Ordered migrations: entry i takes a database from version i to i + 1. */
-static const char * const migrations[EP_STORE_SCHEMA_VERSION] = {
-  /* 1: the first schema */
-  "CREATE TABLE settings ("
-  "  key TEXT PRIMARY KEY NOT NULL,"
-  "  value TEXT NOT NULL);"
-  "CREATE TABLE contacts ("
-  "  key BLOB PRIMARY KEY NOT NULL CHECK (length (key) = 32),"
-  "  name TEXT NOT NULL DEFAULT '',"
-  "  status_text TEXT NOT NULL DEFAULT '',"
-  "  request_state INTEGER NOT NULL DEFAULT 0,"
-  "  nospam INTEGER,"
-  "  presence_seq INTEGER NOT NULL DEFAULT 0,"
-  "  last_seen INTEGER NOT NULL DEFAULT 0,"
-  "  unread INTEGER NOT NULL DEFAULT 0,"
-  "  blocked INTEGER NOT NULL DEFAULT 0,"
-  "  created INTEGER NOT NULL);"
-  "CREATE TABLE messages ("
-  "  seq INTEGER PRIMARY KEY,"
-  "  id BLOB NOT NULL CHECK (length (id) = 16),"
-  "  contact BLOB NOT NULL REFERENCES contacts (key) ON DELETE CASCADE,"
-  "  outgoing INTEGER NOT NULL,"
-  "  sender BLOB NOT NULL CHECK (length (sender) = 32),"
-  "  sender_time INTEGER NOT NULL,"
-  "  lamport INTEGER NOT NULL,"
-  "  body BLOB NOT NULL,"
-  "  status INTEGER NOT NULL,"
-  "  received INTEGER NOT NULL,"
-  "  UNIQUE (sender, id));"
-  "CREATE INDEX messages_order ON messages (contact, lamport, sender, id);"
-  "CREATE TABLE outbox ("
-  "  message INTEGER PRIMARY KEY REFERENCES messages (seq) ON DELETE CASCADE,"
-  "  contact BLOB NOT NULL REFERENCES contacts (key) ON DELETE CASCADE,"
-  "  attempts INTEGER NOT NULL DEFAULT 0,"
-  "  next_attempt INTEGER NOT NULL);"
-  "CREATE INDEX outbox_contact ON outbox (contact, next_attempt);",
-
-  /* 2: each conversation keeps its Lamport clock, and contacts sort by
-   * their last activity; both derived from what version 1 stored. */
-  "ALTER TABLE contacts ADD COLUMN lamport INTEGER NOT NULL DEFAULT 0;"
-  "ALTER TABLE contacts ADD COLUMN last_activity INTEGER NOT NULL DEFAULT 0;"
-  "UPDATE contacts SET"
-  "  lamport = (SELECT COALESCE (MAX (lamport), 0) FROM messages"
-  "             WHERE messages.contact = contacts.key),"
-  "  last_activity = MAX (created, (SELECT COALESCE (MAX (received), 0) FROM messages"
-  "                                 WHERE messages.contact = contacts.key));"
-  "CREATE INDEX contacts_activity ON contacts (last_activity);",
-};
-
 /* ---- errors ---------------------------------------------------------- */
 
-static void
-set_sqlite_error (sqlite3     *db,
-                  const char  *path,
-                  int          rc,
-                  GError     **error)
+void
+ep_store_set_sqlite_error (sqlite3     *db,
+                           const char  *path,
+                           int          rc,
+                           GError     **error)
 {
   int primary = rc & 0xff;
 
@@ -123,7 +70,7 @@ ep_store_set_error (EpStore  *self,
                     int       rc,
                     GError  **error)
 {
-  set_sqlite_error (self->db, self->path, rc, error);
+  ep_store_set_sqlite_error (self->db, self->path, rc, error);
 }
 
 /* ---- the worker ------------------------------------------------------ */
@@ -278,17 +225,17 @@ ep_store_step_done (EpStore       *self,
   return FALSE;
 }
 
-static gboolean
-exec_on (sqlite3     *db,
-         const char  *path,
-         const char  *sql,
-         GError     **error)
+gboolean
+ep_store_exec_on (sqlite3     *db,
+                  const char  *path,
+                  const char  *sql,
+                  GError     **error)
 {
   int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
 
   if (rc != SQLITE_OK)
     {
-      set_sqlite_error (db, path, rc, error);
+      ep_store_set_sqlite_error (db, path, rc, error);
       return FALSE;
     }
   return TRUE;
@@ -299,7 +246,7 @@ ep_store_exec (EpStore     *self,
                const char  *sql,
                GError     **error)
 {
-  return exec_on (self->db, self->path, sql, error);
+  return ep_store_exec_on (self->db, self->path, sql, error);
 }
 
 gboolean
@@ -347,10 +294,10 @@ ep_store_set_no_contact (GError **error)
 
 /* ---- at-rest encryption ---------------------------------------------- */
 
-static guint8 *
-seal_with (const guint8 *key,
-           const char   *text,
-           gsize        *out_len)
+guint8 *
+ep_store_seal_with (const guint8 *key,
+                    const char   *text,
+                    gsize        *out_len)
 {
   gsize text_len = strlen (text);
   gsize len = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + text_len;
@@ -363,12 +310,12 @@ seal_with (const guint8 *key,
   return blob;
 }
 
-static char *
-unseal_with (const guint8  *key,
-             const char    *path,
-             const guint8  *blob,
-             gsize          len,
-             GError       **error)
+char *
+ep_store_unseal_with (const guint8  *key,
+                      const char    *path,
+                      const guint8  *blob,
+                      gsize          len,
+                      GError       **error)
 {
   gsize text_len;
   char *text;
@@ -409,7 +356,7 @@ ep_store_seal (EpStore    *self,
                const char *text,
                gsize      *out_len)
 {
-  return seal_with (self->key, text, out_len);
+  return ep_store_seal_with (self->key, text, out_len);
 }
 
 char *
@@ -418,7 +365,7 @@ ep_store_unseal (EpStore     *self,
                  gsize        len,
                  GError     **error)
 {
-  return unseal_with (self->key, self->path, blob, len, error);
+  return ep_store_unseal_with (self->key, self->path, blob, len, error);
 }
 
 /* Reads EP_STORE_MESSAGE_COLUMNS from the current row. */
@@ -455,221 +402,6 @@ ep_store_message_from_row (EpStore       *self,
 }
 
 /* ---- opening --------------------------------------------------------- */
-
-static gboolean
-query_int (sqlite3     *db,
-           const char  *path,
-           const char  *sql,
-           gint64      *out,
-           GError     **error)
-{
-  sqlite3_stmt *stmt = NULL;
-  int rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
-
-  if (rc == SQLITE_OK)
-    {
-      rc = sqlite3_step (stmt);
-      if (rc == SQLITE_ROW)
-        {
-          *out = sqlite3_column_int64 (stmt, 0);
-          rc = SQLITE_OK;
-        }
-    }
-  sqlite3_finalize (stmt);
-
-  if (rc != SQLITE_OK)
-    {
-      set_sqlite_error (db, path, rc, error);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-migrate (sqlite3     *db,
-         const char  *path,
-         GError     **error)
-{
-  gint64 version = 0;
-  gint64 tables = 0;
-
-  if (!query_int (db, path, "PRAGMA user_version", &version, error))
-    return FALSE;
-
-  if (version > EP_STORE_SCHEMA_VERSION)
-    {
-      g_set_error (error, EP_STORE_ERROR, EP_STORE_ERROR_TOO_NEW,
-                   _("The message store “%s” was written by a newer version of this "
-                     "program; update it to open this profile"), path);
-      return FALSE;
-    }
-
-  if (version == 0)
-    {
-      if (!query_int (db, path, "SELECT count(*) FROM sqlite_master", &tables, error))
-        return FALSE;
-      if (tables != 0)
-        {
-          g_set_error (error, EP_STORE_ERROR, EP_STORE_ERROR_FOREIGN,
-                       _("“%s” is a database of another program, not a message store"),
-                       path);
-          return FALSE;
-        }
-    }
-
-  for (gint64 v = version; v < EP_STORE_SCHEMA_VERSION; v++)
-    {
-      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %" G_GINT64_FORMAT, v + 1);
-
-      g_debug ("Migrating %s from schema %" G_GINT64_FORMAT, path, v);
-      if (!exec_on (db, path, "BEGIN IMMEDIATE", error))
-        return FALSE;
-      if (!exec_on (db, path, migrations[v], error) ||
-          !exec_on (db, path, bump, error) ||
-          !exec_on (db, path, "COMMIT", error))
-        {
-          sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
-          return FALSE;
-        }
-    }
-
-  if (!query_int (db, path,
-                  "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-                  " ('settings', 'contacts', 'messages', 'outbox')", &tables, error))
-    return FALSE;
-  if (tables != 4)
-    {
-      g_set_error (error, EP_STORE_ERROR, EP_STORE_ERROR_FOREIGN,
-                   _("“%s” is a database of another program, not a message store"), path);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-/* A known text sealed under the key: a wrong key is told at open, before
- * any body fails to decrypt. */
-static gboolean
-check_key (sqlite3      *db,
-           const char   *path,
-           const guint8 *key,
-           GError      **error)
-{
-  sqlite3_stmt *stmt = NULL;
-  g_autofree char *text = NULL;
-  g_autofree guint8 *blob = NULL;
-  g_autofree char *hex = NULL;
-  gsize len = 0;
-  int rc;
-
-  rc = sqlite3_prepare_v2 (db, "SELECT value FROM settings WHERE key = ?", -1, &stmt, NULL);
-  if (rc == SQLITE_OK)
-    {
-      sqlite3_bind_text (stmt, 1, KEY_CHECK_SETTING, -1, SQLITE_STATIC);
-      rc = sqlite3_step (stmt);
-      if (rc == SQLITE_ROW)
-        {
-          const char *value = (const char *) sqlite3_column_text (stmt, 0);
-          gsize value_len = value != NULL ? strlen (value) : 0;
-
-          blob = g_malloc (value_len / 2 + 1);
-          if (value == NULL ||
-              sodium_hex2bin (blob, value_len / 2 + 1, value, value_len,
-                              NULL, &len, NULL) != 0)
-            len = 0;
-          rc = SQLITE_OK;
-        }
-      else if (rc == SQLITE_DONE)
-        rc = SQLITE_OK;
-    }
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_OK)
-    {
-      set_sqlite_error (db, path, rc, error);
-      return FALSE;
-    }
-
-  if (blob != NULL)
-    {
-      text = unseal_with (key, path, blob, len, error);
-      if (text == NULL)
-        return FALSE;
-      if (strcmp (text, KEY_CHECK_TEXT) != 0)
-        {
-          g_set_error (error, EP_STORE_ERROR, EP_STORE_ERROR_WRONG_KEY,
-                       _("The messages in “%s” cannot be decrypted with this profile’s key"),
-                       path);
-          return FALSE;
-        }
-      return TRUE;
-    }
-
-  g_clear_pointer (&blob, g_free);
-  blob = seal_with (key, KEY_CHECK_TEXT, &len);
-  hex = g_malloc (len * 2 + 1);
-  sodium_bin2hex (hex, len * 2 + 1, blob, len);
-
-  rc = sqlite3_prepare_v2 (db, "INSERT INTO settings (key, value) VALUES (?, ?)", -1, &stmt, NULL);
-  if (rc == SQLITE_OK)
-    {
-      sqlite3_bind_text (stmt, 1, KEY_CHECK_SETTING, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 2, hex, -1, SQLITE_STATIC);
-      rc = sqlite3_step (stmt);
-      if (rc == SQLITE_DONE)
-        rc = SQLITE_OK;
-    }
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_OK)
-    {
-      set_sqlite_error (db, path, rc, error);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static sqlite3 *
-open_database (const char    *path,
-               const guint8  *key,
-               GError       **error)
-{
-  sqlite3 *db = NULL;
-  int rc;
-
-  rc = sqlite3_open_v2 (path, &db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        NULL);
-  if (rc != SQLITE_OK)
-    {
-      if (db == NULL)
-        g_set_error (error, EP_STORE_ERROR, EP_STORE_ERROR_FAILED,
-                     _("Cannot open the message store “%s”: %s"), path, sqlite3_errstr (rc));
-      else
-        g_set_error (error, EP_STORE_ERROR, EP_STORE_ERROR_FAILED,
-                     _("Cannot open the message store “%s”: %s"), path, sqlite3_errmsg (db));
-      sqlite3_close (db);
-      return NULL;
-    }
-
-  sqlite3_extended_result_codes (db, TRUE);
-  sqlite3_busy_timeout (db, BUSY_TIMEOUT_MS);
-
-  /* The first statement reads the header: a foreign file fails here.
-   * synchronous=FULL: a commit is on disk before anyone is told. */
-  if (!exec_on (db, path,
-                "PRAGMA journal_mode = WAL;"
-                "PRAGMA synchronous = FULL;"
-                "PRAGMA foreign_keys = ON;"
-                "PRAGMA secure_delete = ON;", error) ||
-      !migrate (db, path, error) ||
-      !check_key (db, path, key, error))
-    {
-      sqlite3_close (db);
-      return NULL;
-    }
-
-  return db;
-}
 
 static void
 finalize_statement (gpointer stmt)
@@ -712,7 +444,7 @@ ep_store_open (const char    *path,
       return NULL;
     }
 
-  db = open_database (path, at_rest_key, error);
+  db = ep_store_open_database (path, at_rest_key, error);
   if (db == NULL)
     return NULL;
 
