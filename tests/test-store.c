@@ -1,0 +1,785 @@
+/* test-store.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "store-helpers.h"
+
+static guint8 own_key[32];
+static guint8 at_rest[32];
+static guint8 alice[32];
+static guint8 bob[32];
+
+static EpStore *
+open_store (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
+  EpStore *store = ep_store_open (path, own_key, at_rest, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  return store;
+}
+
+static gint64
+sql_int (const char *dir,
+         const char *sql)
+{
+  g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 value = -1;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
+
+static void
+sql_exec (const char *path,
+          const char *sql)
+{
+  sqlite3 *db = NULL;
+  char *msg = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    g_error ("%s", msg);
+  sqlite3_close (db);
+}
+
+static guint
+count_outbox (EpStore      *store,
+              const guint8 *key)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) items =
+    TEST_AWAIT (ep_store_load_outbox_finish (store, res, &error),
+                ep_store_load_outbox_async (store, key, NULL, test_on_result, &_res));
+
+  g_assert_no_error (error);
+  return items->len;
+}
+
+static void
+test_store_create_reopen (void)
+{
+  g_autofree char *dir = test_tmp_dir ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpStore) store = open_store (dir);
+  g_autoptr(EpMessage) message = NULL;
+  g_autoptr(GPtrArray) page = NULL;
+
+  g_assert_true (test_save_contact (store, alice, "Alice", &error));
+  g_assert_no_error (error);
+  message = test_send (store, alice, "hello", &error);
+  g_assert_no_error (error);
+  ep_store_close (store);
+  g_clear_object (&store);
+
+  g_assert_cmpint (sql_int (dir, "PRAGMA user_version"), ==, EP_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (sql_int (dir, "PRAGMA journal_mode = WAL; PRAGMA journal_mode"), >=, -1);
+
+  store = open_store (dir);
+  page = test_load_messages (store, alice, NULL, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 1);
+  g_assert_cmpstr (ep_message_get_text (page->pdata[0]), ==, "hello");
+  g_assert_cmpstr (ep_message_get_id (page->pdata[0]), ==, ep_message_get_id (message));
+  g_assert_cmpint (ep_message_get_status (page->pdata[0]), ==, EP_MESSAGE_STATUS_QUEUED);
+  g_assert_cmpuint (count_outbox (store, alice), ==, 1);
+
+  /* Bodies are not stored in the clear. */
+  g_clear_object (&store);
+  {
+    g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
+    g_autofree char *contents = NULL;
+    gsize len = 0;
+
+    g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+    g_assert_null (g_strstr_len (contents, len, "hello"));
+  }
+  test_rm_dir (dir);
+}
+
+typedef struct
+{
+  guint added;
+  guint status_changes;
+  EpMessageStatus last_status;
+} Signals;
+
+static void
+on_added (EpStore   *store,
+          EpMessage *message,
+          Signals   *signals)
+{
+  signals->added++;
+}
+
+static void
+on_status (EpStore         *store,
+           const char      *contact,
+           const char      *id,
+           EpMessageStatus  status,
+           Signals         *signals)
+{
+  signals->status_changes++;
+  signals->last_status = status;
+}
+
+static gboolean
+set_status (EpStore         *store,
+            EpMessage       *message,
+            EpMessageStatus  status)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean changed =
+    TEST_AWAIT (ep_store_set_message_status_finish (store, res, &error),
+                ep_store_set_message_status_async (store, ep_message_get_id_bytes (message),
+                                                   status, NULL, test_on_result, &_res));
+  g_assert_no_error (error);
+  return changed;
+}
+
+static void
+test_store_send_receive (void)
+{
+  g_autofree char *dir = test_tmp_dir ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpStore) store = open_store (dir);
+  g_autoptr(EpMessage) m1 = NULL, m2 = NULL, m3 = NULL, in = NULL, dup = NULL, after = NULL;
+  g_autoptr(GPtrArray) page = NULL;
+  guint8 id[16];
+  gboolean duplicate = TRUE;
+  gboolean attempted;
+  Signals signals = { 0 };
+
+  g_signal_connect (store, "message-added", G_CALLBACK (on_added), &signals);
+  g_signal_connect (store, "message-status-changed", G_CALLBACK (on_status), &signals);
+
+  /* Unknown contact */
+  m1 = test_send (store, alice, "nobody", &error);
+  g_assert_error (error, EP_STORE_ERROR, EP_STORE_ERROR_NOT_FOUND);
+  g_assert_null (m1);
+  g_clear_error (&error);
+
+  g_assert_true (test_save_contact (store, alice, "Alice", &error));
+  m1 = test_send (store, alice, "one", &error);
+  m2 = test_send (store, alice, "two", &error);
+  m3 = test_send (store, alice, "three", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ep_message_get_lamport (m1), ==, 1);
+  g_assert_cmpuint (ep_message_get_lamport (m2), ==, 2);
+  g_assert_cmpuint (ep_message_get_lamport (m3), ==, 3);
+  g_assert_true (ep_message_get_outgoing (m1));
+  g_assert_cmpmem (ep_message_get_sender_key_bytes (m1), 32, own_key, 32);
+  g_assert_cmpstr (ep_message_get_id (m1), !=, ep_message_get_id (m2));
+  g_assert_cmpuint (signals.added, ==, 3);
+  g_assert_cmpuint (count_outbox (store, alice), ==, 3);
+  g_assert_cmpuint (count_outbox (store, bob), ==, 0);
+
+  memset (id, 7, sizeof id);
+  in = test_receive (store, alice, id, 10, "from alice", &duplicate, &error);
+  g_assert_no_error (error);
+  g_assert_false (duplicate);
+  g_assert_false (ep_message_get_outgoing (in));
+  g_assert_cmpuint (ep_message_get_lamport (in), ==, 10);
+  g_assert_cmpuint (signals.added, ==, 4);
+
+  /* The same message again: nothing stored, reported as duplicate. */
+  dup = test_receive (store, alice, id, 10, "from alice", &duplicate, &error);
+  g_assert_no_error (error);
+  g_assert_true (duplicate);
+  g_assert_cmpstr (ep_message_get_id (dup), ==, ep_message_get_id (in));
+  g_assert_cmpuint (signals.added, ==, 4);
+
+  /* The clock moved past the received stamp. */
+  after = test_send (store, alice, "after", &error);
+  g_assert_cmpuint (ep_message_get_lamport (after), ==, ep_lamport_on_send (ep_lamport_on_receive (3, 10)));
+
+  page = test_load_messages (store, alice, NULL, 100, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 5);
+  for (guint i = 1; i < page->len; i++)
+    g_assert_cmpint (ep_message_compare (page->pdata[i - 1], page->pdata[i]), <, 0);
+  g_assert_cmpstr (ep_message_get_text (page->pdata[3]), ==, "from alice");
+
+  /* Statuses only move forward; delivered leaves the outbox. */
+  attempted = TEST_AWAIT (ep_store_outbox_attempted_finish (store, res, &error),
+                          ep_store_outbox_attempted_async (store, ep_message_get_id_bytes (m1),
+                                                           g_get_real_time () + 1000000, NULL,
+                                                           test_on_result, &_res));
+  g_assert_no_error (error);
+  g_assert_true (attempted);
+  g_assert_cmpuint (signals.status_changes, ==, 1);
+  g_assert_cmpint (signals.last_status, ==, EP_MESSAGE_STATUS_SENT);
+  g_assert_true (set_status (store, m1, EP_MESSAGE_STATUS_DELIVERED));
+  g_assert_cmpint (signals.last_status, ==, EP_MESSAGE_STATUS_DELIVERED);
+  g_assert_false (set_status (store, m1, EP_MESSAGE_STATUS_SENT));
+  g_assert_false (set_status (store, m1, EP_MESSAGE_STATUS_FAILED));
+  g_assert_false (set_status (store, m1, EP_MESSAGE_STATUS_DELIVERED));
+  g_assert_cmpuint (signals.status_changes, ==, 2);
+  g_assert_cmpuint (count_outbox (store, alice), ==, 3);
+
+  /* Attempting a delivered message says it left the outbox. */
+  attempted = TEST_AWAIT (ep_store_outbox_attempted_finish (store, res, &error),
+                          ep_store_outbox_attempted_async (store, ep_message_get_id_bytes (m1),
+                                                           0, NULL, test_on_result, &_res));
+  g_assert_false (attempted);
+
+  g_assert_true (set_status (store, m2, EP_MESSAGE_STATUS_FAILED));
+  g_assert_cmpuint (count_outbox (store, alice), ==, 2);
+  g_assert_true (set_status (store, m2, EP_MESSAGE_STATUS_QUEUED));
+  g_assert_cmpuint (count_outbox (store, alice), ==, 3);
+
+  /* Only our own messages have a status to set. */
+  {
+    gboolean changed = TEST_AWAIT (ep_store_set_message_status_finish (store, res, &error),
+                                   ep_store_set_message_status_async (store, id,
+                                                                      EP_MESSAGE_STATUS_SENT, NULL,
+                                                                      test_on_result, &_res));
+    g_assert_error (error, EP_STORE_ERROR, EP_STORE_ERROR_NOT_FOUND);
+    g_assert_false (changed);
+    g_clear_error (&error);
+  }
+
+  g_clear_object (&store);
+  test_rm_dir (dir);
+}
+
+static void
+test_store_invalid_input (void)
+{
+  g_autofree char *dir = test_tmp_dir ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpStore) store = open_store (dir);
+  g_autofree char *big = g_strnfill (65537, 'x');
+  g_autoptr(EpMessage) message = NULL;
+  guint8 id[16] = { 1 };
+
+  g_assert_true (test_save_contact (store, alice, "Alice", &error));
+  message = test_send (store, alice, big, &error);
+  g_assert_error (error, EP_STORE_ERROR, EP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  message = test_receive (store, alice, id, 1, "\xff\xfe", NULL, &error);
+  g_assert_error (error, EP_STORE_ERROR, EP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  message = test_receive (store, alice, id, EP_LAMPORT_MAX + 1, "ok", NULL, &error);
+  g_assert_error (error, EP_STORE_ERROR, EP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  big[65536] = '\0';
+  message = test_send (store, alice, big, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (ep_message_get_text (message)), ==, 65536);
+
+  g_clear_object (&store);
+  test_rm_dir (dir);
+}
+
+static gboolean
+accept_seq (EpStore      *store,
+            const guint8 *key,
+            guint64       seq)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok = TEST_AWAIT (ep_store_accept_presence_seq_finish (store, res, &error),
+                            ep_store_accept_presence_seq_async (store, key, seq, NULL,
+                                                                test_on_result, &_res));
+  g_assert_no_error (error);
+  return ok;
+}
+
+static void
+test_store_contacts (void)
+{
+  g_autofree char *dir = test_tmp_dir ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpStore) store = open_store (dir);
+  g_autoptr(EpContact) contact = ep_contact_new (bob);
+  g_autoptr(EpContact) loaded = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(EpMessage) message = NULL;
+  guint8 id[16] = { 9 };
+  guint32 nospam = 0;
+  gboolean ok;
+
+  g_assert_true (test_save_contact (store, alice, "Alice", &error));
+  ep_contact_set_name (contact, "Bob");
+  ep_contact_set_status_text (contact, "busy");
+  ep_contact_set_nospam (contact, TRUE, 0xdeadbeef);
+  ep_contact_set_request_state (contact, EP_CONTACT_REQUEST_OUTGOING_PENDING);
+  ok = TEST_AWAIT (ep_store_save_contact_finish (store, res, &error),
+                   ep_store_save_contact_async (store, contact, NULL, test_on_result, &_res));
+  g_assert_no_error (error);
+  g_assert_true (ok);
+
+  message = test_receive (store, alice, id, 1, "Hi Bob, this is a rather long first line that "
+                          "goes on and on well past what fits in a preview\nsecond line",
+                          NULL, &error);
+  g_assert_no_error (error);
+  g_clear_object (&message);
+  message = test_receive (store, alice, (guint8[16]) { 10 }, 2, "again", NULL, &error);
+
+  contacts = TEST_AWAIT (ep_store_load_contacts_finish (store, res, &error),
+                         ep_store_load_contacts_async (store, NULL, test_on_result, &_res));
+  g_assert_no_error (error);
+  g_assert_cmpuint (contacts->len, ==, 2);
+  /* Alice had a message last: she comes first. */
+  g_assert_cmpstr (ep_contact_get_name (contacts->pdata[0]), ==, "Alice");
+  g_assert_cmpuint (ep_contact_get_unread_count (contacts->pdata[0]), ==, 2);
+  g_assert_cmpstr (ep_contact_get_last_message_preview (contacts->pdata[0]), ==, "again");
+  g_assert_nonnull (ep_contact_get_last_message_time (contacts->pdata[0]));
+  g_assert_cmpstr (ep_contact_get_name (contacts->pdata[1]), ==, "Bob");
+  g_assert_cmpstr (ep_contact_get_status_text (contacts->pdata[1]), ==, "busy");
+  g_assert_true (ep_contact_get_nospam (contacts->pdata[1], &nospam));
+  g_assert_cmphex (nospam, ==, 0xdeadbeef);
+  g_assert_cmpint (ep_contact_get_request_state (contacts->pdata[1]), ==,
+                   EP_CONTACT_REQUEST_OUTGOING_PENDING);
+  g_assert_null (ep_contact_get_last_message_preview (contacts->pdata[1]));
+
+  ok = TEST_AWAIT (ep_store_mark_read_finish (store, res, &error),
+                   ep_store_mark_read_async (store, alice, NULL, test_on_result, &_res));
+  g_assert_true (ok);
+
+  /* Blocking keeps the request state underneath. */
+  ep_contact_set_request_state (contact, EP_CONTACT_REQUEST_BLOCKED);
+  ok = TEST_AWAIT (ep_store_save_contact_finish (store, res, &error),
+                   ep_store_save_contact_async (store, contact, NULL, test_on_result, &_res));
+  loaded = TEST_AWAIT (ep_store_load_contact_finish (store, res, &error),
+                       ep_store_load_contact_async (store, bob, NULL, test_on_result, &_res));
+  g_assert_no_error (error);
+  g_assert_cmpint (ep_contact_get_request_state (loaded), ==, EP_CONTACT_REQUEST_BLOCKED);
+  g_assert_cmpint (sql_int (dir, "SELECT request_state FROM contacts WHERE blocked = 1"), ==,
+                   EP_CONTACT_REQUEST_OUTGOING_PENDING);
+  g_clear_object (&loaded);
+  loaded = TEST_AWAIT (ep_store_load_contact_finish (store, res, &error),
+                       ep_store_load_contact_async (store, alice, NULL, test_on_result, &_res));
+  g_assert_cmpuint (ep_contact_get_unread_count (loaded), ==, 0);
+
+  /* Presence seq: never downgraded, equal accepted. */
+  g_assert_true (accept_seq (store, alice, 5));
+  g_assert_false (accept_seq (store, alice, 4));
+  g_assert_true (accept_seq (store, alice, 5));
+  g_assert_true (accept_seq (store, alice, 6));
+  g_assert_false (accept_seq (store, own_key, 7));
+  g_assert_false (accept_seq (store, alice, G_MAXUINT64));
+
+  /* Deleting a contact takes its history and outbox. */
+  g_clear_object (&message);
+  message = test_send (store, alice, "bye", &error);
+  ok = TEST_AWAIT (ep_store_delete_contact_finish (store, res, &error),
+                   ep_store_delete_contact_async (store, alice, NULL, test_on_result, &_res));
+  g_assert_true (ok);
+  g_clear_object (&loaded);
+  loaded = TEST_AWAIT (ep_store_load_contact_finish (store, res, &error),
+                       ep_store_load_contact_async (store, alice, NULL, test_on_result, &_res));
+  g_assert_error (error, EP_STORE_ERROR, EP_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpint (sql_int (dir, "SELECT count(*) FROM messages"), ==, 0);
+  g_assert_cmpint (sql_int (dir, "SELECT count(*) FROM outbox"), ==, 0);
+
+  g_clear_object (&store);
+  test_rm_dir (dir);
+}
+
+static void
+test_store_settings (void)
+{
+  g_autofree char *dir = test_tmp_dir ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpStore) store = open_store (dir);
+  g_autofree char *value = NULL;
+  gboolean ok;
+
+  value = TEST_AWAIT (ep_store_get_setting_finish (store, res, &error),
+                      ep_store_get_setting_async (store, "bootstrap", NULL, test_on_result, &_res));
+  g_assert_no_error (error);
+  g_assert_null (value);
+  ok = TEST_AWAIT (ep_store_set_setting_finish (store, res, &error),
+                   ep_store_set_setting_async (store, "bootstrap", "127.0.0.1:6881", NULL,
+                                               test_on_result, &_res));
+  g_assert_true (ok);
+  ok = TEST_AWAIT (ep_store_set_setting_finish (store, res, &error),
+                   ep_store_set_setting_async (store, "bootstrap", "127.0.0.1:6882", NULL,
+                                               test_on_result, &_res));
+  value = TEST_AWAIT (ep_store_get_setting_finish (store, res, &error),
+                      ep_store_get_setting_async (store, "bootstrap", NULL, test_on_result, &_res));
+  g_assert_cmpstr (value, ==, "127.0.0.1:6882");
+  g_clear_pointer (&value, g_free);
+  ok = TEST_AWAIT (ep_store_set_setting_finish (store, res, &error),
+                   ep_store_set_setting_async (store, "bootstrap", NULL, NULL,
+                                               test_on_result, &_res));
+  value = TEST_AWAIT (ep_store_get_setting_finish (store, res, &error),
+                      ep_store_get_setting_async (store, "bootstrap", NULL, test_on_result, &_res));
+  g_assert_null (value);
+
+  value = TEST_AWAIT (ep_store_get_setting_finish (store, res, &error),
+                      ep_store_get_setting_async (store, "store.key-check", NULL,
+                                                  test_on_result, &_res));
+  g_assert_error (error, EP_STORE_ERROR, EP_STORE_ERROR_INVALID);
+  g_assert_null (value);
+  g_clear_error (&error);
+
+  ep_store_close (store);
+  ok = TEST_AWAIT (ep_store_set_setting_finish (store, res, &error),
+                   ep_store_set_setting_async (store, "a", "b", NULL, test_on_result, &_res));
+  g_assert_error (error, EP_STORE_ERROR, EP_STORE_ERROR_CLOSED);
+  g_assert_false (ok);
+
+  g_clear_object (&store);
+  test_rm_dir (dir);
+}
+
+/* A version 1 store as the first release wrote it. */
+static const char v1_schema[] =
+  "CREATE TABLE settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);"
+  "CREATE TABLE contacts (key BLOB PRIMARY KEY NOT NULL CHECK (length (key) = 32),"
+  "  name TEXT NOT NULL DEFAULT '', status_text TEXT NOT NULL DEFAULT '',"
+  "  request_state INTEGER NOT NULL DEFAULT 0, nospam INTEGER,"
+  "  presence_seq INTEGER NOT NULL DEFAULT 0, last_seen INTEGER NOT NULL DEFAULT 0,"
+  "  unread INTEGER NOT NULL DEFAULT 0, blocked INTEGER NOT NULL DEFAULT 0,"
+  "  created INTEGER NOT NULL);"
+  "CREATE TABLE messages (seq INTEGER PRIMARY KEY, id BLOB NOT NULL CHECK (length (id) = 16),"
+  "  contact BLOB NOT NULL REFERENCES contacts (key) ON DELETE CASCADE,"
+  "  outgoing INTEGER NOT NULL, sender BLOB NOT NULL CHECK (length (sender) = 32),"
+  "  sender_time INTEGER NOT NULL, lamport INTEGER NOT NULL, body BLOB NOT NULL,"
+  "  status INTEGER NOT NULL, received INTEGER NOT NULL, UNIQUE (sender, id));"
+  "CREATE INDEX messages_order ON messages (contact, lamport, sender, id);"
+  "CREATE TABLE outbox (message INTEGER PRIMARY KEY REFERENCES messages (seq) ON DELETE CASCADE,"
+  "  contact BLOB NOT NULL REFERENCES contacts (key) ON DELETE CASCADE,"
+  "  attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL);"
+  "CREATE INDEX outbox_contact ON outbox (contact, next_attempt);"
+  "PRAGMA user_version = 1;";
+
+static void
+insert_v1_message (sqlite3      *db,
+                   const guint8 *contact,
+                   const guint8 *sender,
+                   guint8        id_byte,
+                   gint64        lamport,
+                   const char   *text,
+                   gint64        received)
+{
+  sqlite3_stmt *stmt = NULL;
+  gsize len = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + strlen (text);
+  g_autofree guint8 *body = g_malloc (len);
+  guint8 id[16];
+
+  memset (id, id_byte, sizeof id);
+  randombytes_buf (body, crypto_secretbox_NONCEBYTES);
+  crypto_secretbox_easy (body + crypto_secretbox_NONCEBYTES, (const guint8 *) text, strlen (text),
+                         body, at_rest);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "INSERT INTO messages (id, contact, outgoing, sender,"
+                                       " sender_time, lamport, body, status, received)"
+                                       " VALUES (?, ?, ?, ?, 1, ?, ?, 2, ?)", -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_bind_blob (stmt, 1, id, 16, SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 2, contact, 32, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 3, sender == own_key);
+  sqlite3_bind_blob (stmt, 4, sender, 32, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 5, lamport);
+  sqlite3_bind_blob (stmt, 6, body, (int) len, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 7, received);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  sqlite3_finalize (stmt);
+}
+
+static void
+test_store_migrate_v1 (void)
+{
+  g_autofree char *dir = test_tmp_dir ();
+  g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpStore) store = NULL;
+  g_autoptr(GPtrArray) page = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(EpMessage) next = NULL;
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, v1_schema, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "INSERT INTO contacts (key, name, request_state,"
+                                       " created) VALUES (?, ?, 3, ?)", -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_bind_blob (stmt, 1, alice, 32, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, "Alice", -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, 1000);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  sqlite3_reset (stmt);
+  sqlite3_bind_blob (stmt, 1, bob, 32, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, "Bob", -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 3, 2000);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  sqlite3_finalize (stmt);
+  insert_v1_message (db, alice, alice, 1, 41, "old one", 5000);
+  insert_v1_message (db, alice, own_key, 2, 42, "old two", 6000);
+  sqlite3_close (db);
+
+  store = open_store (dir);
+  g_assert_cmpint (sql_int (dir, "PRAGMA user_version"), ==, EP_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (sql_int (dir, "SELECT lamport FROM contacts WHERE name = 'Alice'"), ==, 42);
+  g_assert_cmpint (sql_int (dir, "SELECT last_activity FROM contacts WHERE name = 'Alice'"), ==, 6000);
+  g_assert_cmpint (sql_int (dir, "SELECT last_activity FROM contacts WHERE name = 'Bob'"), ==, 2000);
+
+  page = test_load_messages (store, alice, NULL, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (page->len, ==, 2);
+  g_assert_cmpstr (ep_message_get_text (page->pdata[0]), ==, "old one");
+  g_assert_cmpstr (ep_message_get_text (page->pdata[1]), ==, "old two");
+  g_assert_true (ep_message_get_outgoing (page->pdata[1]));
+
+  /* The migrated clock continues the conversation. */
+  next = test_send (store, alice, "new", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ep_message_get_lamport (next), ==, 43);
+
+  contacts = TEST_AWAIT (ep_store_load_contacts_finish (store, res, &error),
+                         ep_store_load_contacts_async (store, NULL, test_on_result, &_res));
+  g_assert_cmpuint (contacts->len, ==, 2);
+  g_assert_cmpstr (ep_contact_get_name (contacts->pdata[0]), ==, "Alice");
+
+  g_clear_object (&store);
+  test_rm_dir (dir);
+}
+
+static void
+expect_open_error (const char *path,
+                   int         code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpStore) store = ep_store_open (path, own_key, at_rest, &error);
+
+  g_assert_null (store);
+  g_assert_error (error, EP_STORE_ERROR, code);
+  g_assert_nonnull (strstr (error->message, path));
+}
+
+static void
+test_store_bad_files (void)
+{
+  g_autofree char *dir = test_tmp_dir ();
+  g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpStore) store = NULL;
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  guint8 noise[8192];
+
+  /* Not a database at all */
+  randombytes_buf (noise, sizeof noise);
+  g_assert_true (g_file_set_contents (path, (const char *) noise, sizeof noise, NULL));
+  expect_open_error (path, EP_STORE_ERROR_CORRUPT);
+  test_rm_dir (dir);
+  g_mkdir (dir, 0700);
+
+  /* Another program's database */
+  sql_exec (path, "CREATE TABLE bookmarks (url TEXT)");
+  expect_open_error (path, EP_STORE_ERROR_FOREIGN);
+  test_rm_dir (dir);
+  g_mkdir (dir, 0700);
+
+  /* Claims our version but lacks our tables */
+  sql_exec (path, "CREATE TABLE bookmarks (url TEXT); PRAGMA user_version = 2");
+  expect_open_error (path, EP_STORE_ERROR_FOREIGN);
+  test_rm_dir (dir);
+  g_mkdir (dir, 0700);
+
+  /* From the future */
+  sql_exec (path, "PRAGMA user_version = 99");
+  expect_open_error (path, EP_STORE_ERROR_TOO_NEW);
+  test_rm_dir (dir);
+  g_mkdir (dir, 0700);
+
+  /* A real store whose pages were overwritten */
+  store = open_store (dir);
+  g_assert_true (test_save_contact (store, alice, "Alice", &error));
+  ep_store_close (store);
+  g_clear_object (&store);
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  g_assert_cmpuint (len, >, 4096);
+  memset (contents + 100, 0xa5, len - 100);
+  g_assert_true (g_file_set_contents (path, contents, len, NULL));
+  expect_open_error (path, EP_STORE_ERROR_CORRUPT);
+
+  /* A path that cannot be a file */
+  expect_open_error (dir, EP_STORE_ERROR_FAILED);
+
+  test_rm_dir (dir);
+}
+
+static void
+test_store_wrong_key (void)
+{
+  g_autofree char *dir = test_tmp_dir ();
+  g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpStore) store = open_store (dir);
+  g_autoptr(EpMessage) message = NULL;
+  g_autoptr(GPtrArray) page = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  guint8 other[32];
+
+  g_assert_true (test_save_contact (store, alice, "Alice", &error));
+  message = test_send (store, alice, "secret", &error);
+  g_assert_no_error (error);
+  ep_store_close (store);
+  g_clear_object (&store);
+
+  memcpy (other, at_rest, 32);
+  other[0] ^= 1;
+  store = ep_store_open (path, own_key, other, &error);
+  g_assert_error (error, EP_STORE_ERROR, EP_STORE_ERROR_WRONG_KEY);
+  g_assert_null (store);
+  g_clear_error (&error);
+
+  /* Without the key check row, the first body that fails says so. */
+  sql_exec (path, "DELETE FROM settings WHERE key = 'store.key-check'");
+  store = ep_store_open (path, own_key, other, &error);
+  g_assert_no_error (error);
+  page = test_load_messages (store, alice, NULL, 10, &error);
+  g_assert_error (error, EP_STORE_ERROR, EP_STORE_ERROR_WRONG_KEY);
+  g_assert_null (page);
+  g_clear_error (&error);
+  contacts = TEST_AWAIT (ep_store_load_contacts_finish (store, res, &error),
+                         ep_store_load_contacts_async (store, NULL, test_on_result, &_res));
+  g_assert_error (error, EP_STORE_ERROR, EP_STORE_ERROR_WRONG_KEY);
+  g_clear_error (&error);
+
+  g_clear_object (&store);
+  test_rm_dir (dir);
+}
+
+/* The child sends as fast as it can and dies by SIGKILL with writes still
+ * queued; every send it saw complete must be in the store, with its outbox
+ * row, and the file must be whole. */
+#define CRASH_ACKED 300
+
+typedef struct
+{
+  EpStore *store;
+  int      fd;
+  guint    acked;
+} CrashChild;
+
+static void
+on_crash_sent (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  CrashChild *child = user_data;
+  g_autoptr(EpMessage) message = ep_store_send_message_finish (child->store, result, NULL);
+  char line[40];
+
+  g_assert_nonnull (message);
+  g_snprintf (line, sizeof line, "%s\n", ep_message_get_id (message));
+  g_assert_cmpint (write (child->fd, line, 33), ==, 33);
+  if (++child->acked == CRASH_ACKED)
+    kill (getpid (), SIGKILL);
+  ep_store_send_message_async (child->store, alice, "crash test message", NULL,
+                               on_crash_sent, child);
+}
+
+static void
+test_store_crash (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *acked_path = NULL;
+  if (g_test_subprocess ())
+    {
+      /* setenv () is unsafe once threads ran: the parent's pid names the dir. */
+      g_autofree char *env_dir = g_strdup_printf ("%s/ep-store-crash-%d", g_get_tmp_dir (),
+                                                  (int) getppid ());
+      CrashChild child = { 0 };
+      g_autoptr(GError) error = NULL;
+
+      acked_path = g_build_filename (env_dir, "acked", NULL);
+      child.store = open_store (env_dir);
+      g_assert_true (test_save_contact (child.store, alice, "Alice", &error));
+      child.fd = open (acked_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      g_assert_cmpint (child.fd, >=, 0);
+      for (guint i = 0; i < 8; i++)
+        ep_store_send_message_async (child.store, alice, "crash test message", NULL,
+                                     on_crash_sent, &child);
+      for (;;)
+        g_main_context_iteration (NULL, TRUE);
+    }
+
+  dir = g_strdup_printf ("%s/ep-store-crash-%d", g_get_tmp_dir (), (int) getpid ());
+  test_rm_dir (dir);
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  path = g_build_filename (dir, "store.sqlite", NULL);
+  acked_path = g_build_filename (dir, "acked", NULL);
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_failed ();
+
+  {
+    g_autoptr(EpStore) store = open_store (dir);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) page = NULL;
+    g_autoptr(GHashTable) stored = g_hash_table_new (g_str_hash, g_str_equal);
+    g_autofree char *acked = NULL;
+    g_auto(GStrv) lines = NULL;
+    guint n_acked = 0;
+
+    g_assert_true (g_file_get_contents (acked_path, &acked, NULL, NULL));
+    lines = g_strsplit (acked, "\n", -1);
+    page = test_load_messages (store, alice, NULL, G_MAXUINT, &error);
+    g_assert_no_error (error);
+    for (guint i = 0; i < page->len; i++)
+      g_hash_table_add (stored, (gpointer) ep_message_get_id (page->pdata[i]));
+    for (guint i = 0; lines[i] != NULL; i++)
+      if (lines[i][0] != '\0')
+        {
+          g_assert_true (g_hash_table_contains (stored, lines[i]));
+          n_acked++;
+        }
+    g_assert_cmpuint (n_acked, ==, CRASH_ACKED);
+    g_assert_cmpuint (page->len, >=, CRASH_ACKED);
+    g_assert_cmpuint (count_outbox (store, alice), ==, page->len);
+    for (guint i = 0; i < page->len; i++)
+      g_assert_cmpuint (ep_message_get_lamport (page->pdata[i]), ==, i + 1);
+    ep_store_close (store);
+  }
+  g_assert_cmpint (sql_int (dir, "SELECT count(*) FROM pragma_integrity_check"
+                                 " WHERE integrity_check != 'ok'"), ==, 0);
+  g_assert_cmpint (sql_int (dir, "SELECT count(*) FROM messages m LEFT JOIN outbox o"
+                                 " ON o.message = m.seq WHERE o.message IS NULL"), ==, 0);
+  test_rm_dir (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  test_key (own_key, 1);
+  test_key (at_rest, 2);
+  test_key (alice, 3);
+  test_key (bob, 4);
+
+  g_test_add_func ("/ep/store/create-reopen", test_store_create_reopen);
+  g_test_add_func ("/ep/store/send-receive", test_store_send_receive);
+  g_test_add_func ("/ep/store/invalid-input", test_store_invalid_input);
+  g_test_add_func ("/ep/store/contacts", test_store_contacts);
+  g_test_add_func ("/ep/store/settings", test_store_settings);
+  g_test_add_func ("/ep/store/migrate-v1", test_store_migrate_v1);
+  g_test_add_func ("/ep/store/bad-files", test_store_bad_files);
+  g_test_add_func ("/ep/store/wrong-key", test_store_wrong_key);
+  g_test_add_func ("/ep/store/crash", test_store_crash);
+
+  return g_test_run ();
+}
