@@ -6,6 +6,7 @@
 #pragma once
 
 #include "ep-contact.h"
+#include "ep-conversation.h"
 #include "ep-lamport.h"
 #include "ep-message.h"
 #include "ep-profile.h"
