@@ -7,6 +7,8 @@
 
 #include "ep-contact.h"
 #include "ep-conversation.h"
+#include "ep-fragment.h"
+#include "ep-frame.h"
 #include "ep-lamport.h"
 #include "ep-message.h"
 #include "ep-profile.h"
