@@ -5,6 +5,7 @@
 
 #pragma once
 
+#include "ep-contact-list.h"
 #include "ep-contact.h"
 #include "ep-conversation.h"
 #include "ep-fragment.h"
