@@ -31,6 +31,8 @@ struct _EpStore
   guint8       own_key[EP_MESSAGE_KEY_SIZE];
   guint8       key[EP_STORE_AT_REST_KEY_SIZE];
   gboolean     closed;
+  gboolean     in_batch;       /* worker: a group transaction is open */
+  gboolean     in_savepoint;   /* worker: a job's savepoint is open */
 };
 
 /* Runs on the worker; returns the task's result or sets @error. */

@@ -40,6 +40,9 @@ typedef struct
   GError         *error;
 } Job;
 
+/* Jobs run in one transaction at most. */
+#define MAX_BATCH 128
+
 G_DEFINE_FINAL_TYPE (EpStore, ep_store, G_TYPE_OBJECT)
 G_DEFINE_QUARK (ep-store-error-quark, ep_store_error)
 
@@ -106,33 +109,79 @@ job_complete (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+post_completion (Job *job)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  /* Not g_main_context_invoke (): it would run the completion right here
+   * when nobody owns the caller's context. */
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, job_complete, job, NULL);
+  g_source_set_static_name (source, "[ep-store] job complete");
+  g_source_attach (source, g_task_get_context (job->task));
+}
+
+/* Group commit: the jobs waiting in the queue run together in one
+ * transaction, each in its own savepoint, and one sync makes them all
+ * durable. Nobody hears of a job before that commit. */
 static gpointer
 worker_main (gpointer user_data)
 {
   EpStore *self = user_data;
+  g_autoptr(GPtrArray) batch = g_ptr_array_new ();
+  gboolean quit = FALSE;
 
-  for (;;)
+  while (!quit)
     {
       Job *job = g_async_queue_pop (self->queue);
-      g_autoptr(GSource) source = NULL;
 
-      if (job->task == NULL)
+      g_ptr_array_set_size (batch, 0);
+      while (job != NULL)
         {
-          g_free (job);
-          break;
+          if (job->task == NULL)
+            {
+              g_free (job);
+              quit = TRUE;
+              break;
+            }
+          g_ptr_array_add (batch, job);
+          job = batch->len < MAX_BATCH ? g_async_queue_try_pop (self->queue) : NULL;
         }
 
-      if (!g_cancellable_set_error_if_cancelled (g_task_get_cancellable (job->task),
-                                                 &job->error))
-        job->result = job->work (self, job->data, &job->error);
+      self->in_batch = batch->len > 1 && ep_store_exec (self, "BEGIN IMMEDIATE", NULL);
 
-      /* Not g_main_context_invoke (): it would run the completion right
-       * here when nobody owns the caller's context. */
-      source = g_idle_source_new ();
-      g_source_set_priority (source, G_PRIORITY_DEFAULT);
-      g_source_set_callback (source, job_complete, job, NULL);
-      g_source_set_static_name (source, "[ep-store] job complete");
-      g_source_attach (source, g_task_get_context (job->task));
+      for (guint i = 0; i < batch->len; i++)
+        {
+          job = g_ptr_array_index (batch, i);
+          if (!g_cancellable_set_error_if_cancelled (g_task_get_cancellable (job->task),
+                                                     &job->error))
+            job->result = job->work (self, job->data, &job->error);
+        }
+
+      if (self->in_batch)
+        {
+          GError *error = NULL;
+
+          self->in_batch = FALSE;
+          if (!ep_store_commit (self, &error))
+            {
+              for (guint i = 0; i < batch->len; i++)
+                {
+                  job = g_ptr_array_index (batch, i);
+                  if (job->error != NULL)
+                    continue;
+                  if (job->result != NULL && job->result_free != NULL)
+                    job->result_free (job->result);
+                  job->result = NULL;
+                  job->error = g_error_copy (error);
+                }
+              g_error_free (error);
+            }
+        }
+
+      for (guint i = 0; i < batch->len; i++)
+        post_completion (g_ptr_array_index (batch, i));
     }
 
   return NULL;
@@ -249,10 +298,18 @@ ep_store_exec (EpStore     *self,
   return ep_store_exec_on (self->db, self->path, sql, error);
 }
 
+/* Inside a batch a job's transaction is a savepoint of the batch's. */
 gboolean
 ep_store_begin (EpStore  *self,
                 GError  **error)
 {
+  if (self->in_batch)
+    {
+      if (!ep_store_exec (self, "SAVEPOINT job", error))
+        return FALSE;
+      self->in_savepoint = TRUE;
+      return TRUE;
+    }
   return ep_store_exec (self, "BEGIN IMMEDIATE", error);
 }
 
@@ -260,8 +317,11 @@ gboolean
 ep_store_commit (EpStore  *self,
                  GError  **error)
 {
-  if (ep_store_exec (self, "COMMIT", error))
-    return TRUE;
+  if (ep_store_exec (self, self->in_savepoint ? "RELEASE job" : "COMMIT", error))
+    {
+      self->in_savepoint = FALSE;
+      return TRUE;
+    }
   ep_store_rollback (self);
   return FALSE;
 }
@@ -269,7 +329,12 @@ ep_store_commit (EpStore  *self,
 void
 ep_store_rollback (EpStore *self)
 {
-  if (!sqlite3_get_autocommit (self->db))
+  if (self->in_savepoint)
+    {
+      sqlite3_exec (self->db, "ROLLBACK TO job; RELEASE job", NULL, NULL, NULL);
+      self->in_savepoint = FALSE;
+    }
+  else if (!self->in_batch && !sqlite3_get_autocommit (self->db))
     sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
