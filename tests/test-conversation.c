@@ -32,10 +32,17 @@ on_items_changed (GListModel *model,
                   guint       added,
                   Mirror     *mirror)
 {
+  guint old_len;
+
   g_assert_cmpuint (position + removed, <=, mirror->items->len);
   g_ptr_array_remove_range (mirror->items, position, removed);
+  /* One move per signal: a page prepended to 100 000 items stays cheap. */
+  old_len = mirror->items->len;
+  g_ptr_array_set_size (mirror->items, old_len + added);
+  memmove (mirror->items->pdata + position + added, mirror->items->pdata + position,
+           (old_len - position) * sizeof (gpointer));
   for (guint i = 0; i < added; i++)
-    g_ptr_array_insert (mirror->items, position + i, g_list_model_get_item (model, position + i));
+    mirror->items->pdata[position + i] = g_list_model_get_item (model, position + i);
   mirror->signals++;
   mirror->last_position = position;
   mirror->last_removed = removed;
