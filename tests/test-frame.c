@@ -163,6 +163,7 @@ test_frame_hostile (void)
     "{\"type\":\"ack\",\"id\":\"00112233445566778899aabbccddeeff\",\"x\":[[[[[[1]]]]]]}",
     "{\"type\":\"ack\",\"id\":\"00112233\xc3\x28\"}",
     "{\"type\":\"ack\",\"id\":\"\xed\xa0\x80\"}",
+    "{\"type\":\"profile\",\"name\":\"a\\u0000b\",\"status\":\"\"}",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (malformed); i++)
@@ -178,6 +179,9 @@ test_frame_hostile (void)
                    EP_FRAME_PARSE_OK);
   g_assert_cmpint (parse_str ("{\"type\":\"ack\",\"id\":\"00112233445566778899AABBCCDDEEFF\"}"), ==,
                    EP_FRAME_PARSE_OK);
+  /* An escaped backslash before u0000 is just text. */
+  g_assert_cmpint (parse_str ("{\"type\":\"profile\",\"name\":\"a\\\\u0000\",\"status\":\"\"}"),
+                   ==, EP_FRAME_PARSE_OK);
 
   /* Embedded NUL */
   {

@@ -760,6 +760,19 @@ test_store_crash (void)
   test_rm_dir (dir);
 }
 
+static void
+test_store_lamport_rule (void)
+{
+  /* On send: tick. On receive: past both. Never wraps. */
+  g_assert_cmpuint (ep_lamport_on_send (0), ==, 1);
+  g_assert_cmpuint (ep_lamport_on_send (41), ==, 42);
+  g_assert_cmpuint (ep_lamport_on_receive (3, 10), ==, 11);
+  g_assert_cmpuint (ep_lamport_on_receive (10, 3), ==, 11);
+  g_assert_cmpuint (ep_lamport_on_receive (5, 5), ==, 6);
+  g_assert_cmpuint (ep_lamport_on_send (EP_LAMPORT_MAX), ==, EP_LAMPORT_MAX);
+  g_assert_cmpuint (ep_lamport_on_receive (1, G_MAXUINT64), ==, EP_LAMPORT_MAX);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -771,6 +784,7 @@ main (int   argc,
   test_key (alice, 3);
   test_key (bob, 4);
 
+  g_test_add_func ("/ep/store/lamport-rule", test_store_lamport_rule);
   g_test_add_func ("/ep/store/create-reopen", test_store_create_reopen);
   g_test_add_func ("/ep/store/send-receive", test_store_send_receive);
   g_test_add_func ("/ep/store/invalid-input", test_store_invalid_input);

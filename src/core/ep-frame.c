@@ -270,10 +270,10 @@ ep_frame_encode (const EpFrame  *frame,
 
 /* ---- parsing --------------------------------------------------------- */
 
-/* Nesting outside strings; json-glib recurses and must not be made to
- * recurse deeply. */
+/* Nesting outside strings (json-glib recurses and must not be made to
+ * recurse deeply) and no \u0000 inside them. */
 static gboolean
-depth_ok (const guint8 *data,
+structure_ok (const guint8 *data,
           gsize         len)
 {
   gboolean in_string = FALSE;
@@ -287,7 +287,12 @@ depth_ok (const guint8 *data,
       if (in_string)
         {
           if (escaped)
-            escaped = FALSE;
+            {
+              /* json-glib would cut the string at an escaped NUL. */
+              if (c == 'u' && len - i > 4 && memcmp (data + i + 1, "0000", 4) == 0)
+                return FALSE;
+              escaped = FALSE;
+            }
           else if (c == '\\')
             escaped = TRUE;
           else if (c == '"')
@@ -512,8 +517,8 @@ ep_frame_parse (const guint8  *data,
     return malformed (error, "not an object");
   if (memchr (data, '\0', len) != NULL || !g_utf8_validate ((const char *) data, (gssize) len, NULL))
     return malformed (error, "not UTF-8 text");
-  if (!depth_ok (data, len))
-    return malformed (error, "nested too deep");
+  if (!structure_ok (data, len))
+    return malformed (error, "nested too deep or NUL escaped");
 
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, (const char *) data, (gssize) len, &json_error))
