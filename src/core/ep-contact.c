@@ -82,8 +82,10 @@ ep_contact_request_state_get_type (void)
     {
       static const GEnumValue values[] = {
         { EP_CONTACT_REQUEST_NONE, "EP_CONTACT_REQUEST_NONE", "none" },
-        { EP_CONTACT_REQUEST_OUTGOING_PENDING, "EP_CONTACT_REQUEST_OUTGOING_PENDING", "outgoing-pending" },
-        { EP_CONTACT_REQUEST_INCOMING_PENDING, "EP_CONTACT_REQUEST_INCOMING_PENDING", "incoming-pending" },
+        { EP_CONTACT_REQUEST_OUTGOING_PENDING, "EP_CONTACT_REQUEST_OUTGOING_PENDING",
+          "outgoing-pending" },
+        { EP_CONTACT_REQUEST_INCOMING_PENDING, "EP_CONTACT_REQUEST_INCOMING_PENDING",
+          "incoming-pending" },
         { EP_CONTACT_REQUEST_ACCEPTED, "EP_CONTACT_REQUEST_ACCEPTED", "accepted" },
         { EP_CONTACT_REQUEST_DECLINED, "EP_CONTACT_REQUEST_DECLINED", "declined" },
         { EP_CONTACT_REQUEST_BLOCKED, "EP_CONTACT_REQUEST_BLOCKED", "blocked" },

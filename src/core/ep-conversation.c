@@ -315,7 +315,8 @@ ep_conversation_class_init (EpConversationClass *klass)
   properties[PROP_CONTACT_KEY] =
     g_param_spec_string ("contact-key", NULL, NULL, NULL, ro);
   properties[PROP_PAGE_SIZE] =
-    g_param_spec_uint ("page-size", NULL, NULL, 1, G_MAXUINT, EP_CONVERSATION_DEFAULT_PAGE_SIZE, ro);
+    g_param_spec_uint ("page-size", NULL, NULL, 1, G_MAXUINT,
+                       EP_CONVERSATION_DEFAULT_PAGE_SIZE, ro);
   properties[PROP_HAS_OLDER] =
     g_param_spec_boolean ("has-older", NULL, NULL, TRUE, ro);
   properties[PROP_LOADING] =
@@ -442,7 +443,7 @@ on_opened (GObject      *source,
 /**
  * ep_conversation_open_async:
  * @store: the profile's store
- * @contact_key: the contact whose conversation it is
+ * @contact_key: (array fixed-size=32): the contact whose conversation it is
  * @page_size: messages per page, 0 for the default
  *
  * Makes a conversation model and loads its newest page; it then follows
@@ -450,7 +451,7 @@ on_opened (GObject      *source,
  */
 void
 ep_conversation_open_async (EpStore             *store,
-                            const guint8         contact_key[EP_MESSAGE_KEY_SIZE],
+                            const guint8        *contact_key,
                             guint                page_size,
                             GCancellable        *cancellable,
                             GAsyncReadyCallback  callback,

@@ -19,7 +19,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (EpConversation, ep_conversation, EP, CONVERSATION, GObject)
 
 void            ep_conversation_open_async        (EpStore             *store,
-                                                   const guint8         contact_key[EP_MESSAGE_KEY_SIZE],
+                                                   const guint8        *contact_key,
                                                    guint                page_size,
                                                    GCancellable        *cancellable,
                                                    GAsyncReadyCallback  callback,

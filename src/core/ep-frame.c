@@ -515,7 +515,8 @@ ep_frame_parse (const guint8  *data,
     return malformed (error, "too large");
   if (data[0] != '{')
     return malformed (error, "not an object");
-  if (memchr (data, '\0', len) != NULL || !g_utf8_validate ((const char *) data, (gssize) len, NULL))
+  if (memchr (data, '\0', len) != NULL ||
+      !g_utf8_validate ((const char *) data, (gssize) len, NULL))
     return malformed (error, "not UTF-8 text");
   if (!structure_ok (data, len))
     return malformed (error, "nested too deep or NUL escaped");

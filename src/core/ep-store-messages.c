@@ -290,7 +290,8 @@ find_message (EpStore       *self,
               const guint8  *id,
               GError       **error)
 {
-  sqlite3_stmt *stmt = ep_store_statement (self, "SELECT " EP_STORE_MESSAGE_COLUMNS " FROM messages m"
+  sqlite3_stmt *stmt = ep_store_statement (self,
+                                           "SELECT " EP_STORE_MESSAGE_COLUMNS " FROM messages m"
                                            " WHERE m.sender = ? AND m.id = ?", error);
   EpMessage *message = NULL;
   int rc;
@@ -448,7 +449,8 @@ load_messages_work (EpStore  *self,
    * the start and at the end of a long history. */
   if (args->has_position)
     stmt = ep_store_statement (self, "SELECT " EP_STORE_MESSAGE_COLUMNS " FROM messages m"
-                               " WHERE m.contact = ?1 AND (m.lamport, m.sender, m.id) < (?2, ?3, ?4)"
+                               " WHERE m.contact = ?1"
+                               " AND (m.lamport, m.sender, m.id) < (?2, ?3, ?4)"
                                " ORDER BY m.lamport DESC, m.sender DESC, m.id DESC LIMIT ?5",
                                error);
   else

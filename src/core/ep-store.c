@@ -477,8 +477,10 @@ finalize_statement (gpointer stmt)
 /**
  * ep_store_open:
  * @path: the file, usually `store.sqlite` in the profile directory
- * @own_key: our Ed25519 public key, the sender of outgoing messages
- * @at_rest_key: the 32-byte key message bodies are encrypted under
+ * @own_key: (array fixed-size=32): our Ed25519 public key, the sender of
+ *   outgoing messages
+ * @at_rest_key: (array fixed-size=32): the key message bodies are encrypted
+ *   under (EP_STORE_AT_REST_KEY_SIZE bytes)
  * @error: return location for a #GError
  *
  * Opens or creates the store and migrates it to the current schema. Blocks;
@@ -490,8 +492,8 @@ finalize_statement (gpointer stmt)
  */
 EpStore *
 ep_store_open (const char    *path,
-               const guint8   own_key[EP_MESSAGE_KEY_SIZE],
-               const guint8   at_rest_key[EP_STORE_AT_REST_KEY_SIZE],
+               const guint8  *own_key,
+               const guint8  *at_rest_key,
                GError       **error)
 {
   EpStore *self;
@@ -561,8 +563,8 @@ open_in_thread (GTask        *task,
  */
 void
 ep_store_open_async (const char          *path,
-                     const guint8         own_key[EP_MESSAGE_KEY_SIZE],
-                     const guint8         at_rest_key[EP_STORE_AT_REST_KEY_SIZE],
+                     const guint8        *own_key,
+                     const guint8        *at_rest_key,
                      GCancellable        *cancellable,
                      GAsyncReadyCallback  callback,
                      gpointer             user_data)

@@ -47,12 +47,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EpStoreOutboxItem, ep_store_outbox_item_free)
 G_DECLARE_FINAL_TYPE (EpStore, ep_store, EP, STORE, GObject)
 
 EpStore    *ep_store_open                    (const char          *path,
-                                              const guint8         own_key[EP_MESSAGE_KEY_SIZE],
-                                              const guint8         at_rest_key[EP_STORE_AT_REST_KEY_SIZE],
+                                              const guint8        *own_key,
+                                              const guint8        *at_rest_key,
                                               GError             **error);
 void        ep_store_open_async              (const char          *path,
-                                              const guint8         own_key[EP_MESSAGE_KEY_SIZE],
-                                              const guint8         at_rest_key[EP_STORE_AT_REST_KEY_SIZE],
+                                              const guint8        *own_key,
+                                              const guint8        *at_rest_key,
                                               GCancellable        *cancellable,
                                               GAsyncReadyCallback  callback,
                                               gpointer             user_data);
