@@ -87,6 +87,21 @@ test_contact_notify_on_change (void)
   g_object_set (contact, "status-text", "away", NULL);
   g_assert_cmpuint (notifications, ==, 6);
 
+  {
+    guint8 parsed[32];
+    g_autofree char *upper = g_ascii_strup (ep_contact_get_key (contact), -1);
+
+    g_assert_true (ep_contact_key_from_hex (ep_contact_get_key (contact), parsed));
+    g_assert_cmpmem (parsed, 32, key, 32);
+    g_assert_true (ep_contact_key_from_hex (upper, parsed));
+    g_assert_cmpmem (parsed, 32, key, 32);
+    upper[63] = 'g';
+    g_assert_false (ep_contact_key_from_hex (upper, parsed));
+    upper[63] = '\0';
+    g_assert_false (ep_contact_key_from_hex (upper, parsed));
+    g_assert_false (ep_contact_key_from_hex (NULL, parsed));
+  }
+
   preview = ep_contact_make_preview ("  first\n\nline\tof   text  ");
   g_assert_cmpstr (preview, ==, "first line of text");
   g_clear_pointer (&preview, g_free);

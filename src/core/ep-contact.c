@@ -550,3 +550,33 @@ ep_contact_make_preview (const char *text)
 
   return g_string_free (out, FALSE);
 }
+
+/**
+ * ep_contact_key_from_hex:
+ * @hex: 64 hex digits, either case, as ep_contact_get_key () gives
+ * @key: (out caller-allocates) (array fixed-size=32): the key
+ *
+ * Returns: %TRUE when @hex is exactly a key
+ */
+gboolean
+ep_contact_key_from_hex (const char *hex,
+                         guint8      key[EP_CONTACT_KEY_SIZE])
+{
+  guint8 out[EP_CONTACT_KEY_SIZE];
+
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  if (hex == NULL || strlen (hex) != EP_CONTACT_KEY_SIZE * 2)
+    return FALSE;
+  for (guint i = 0; i < EP_CONTACT_KEY_SIZE; i++)
+    {
+      int hi = g_ascii_xdigit_value (hex[2 * i]);
+      int lo = g_ascii_xdigit_value (hex[2 * i + 1]);
+
+      if (hi < 0 || lo < 0)
+        return FALSE;
+      out[i] = (guint8) (hi << 4 | lo);
+    }
+  memcpy (key, out, EP_CONTACT_KEY_SIZE);
+  return TRUE;
+}

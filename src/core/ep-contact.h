@@ -71,5 +71,7 @@ void                  ep_contact_set_nospam               (EpContact   *self,
                                                            gboolean     known,
                                                            guint32      nospam);
 char                 *ep_contact_make_preview             (const char  *text);
+gboolean              ep_contact_key_from_hex             (const char  *hex,
+                                                           guint8       key[EP_CONTACT_KEY_SIZE]);
 
 G_END_DECLS
