@@ -39,7 +39,7 @@ struct _EpConversation
   guint8       contact_key[EP_MESSAGE_KEY_SIZE];
   char         contact_hex[EP_MESSAGE_KEY_SIZE * 2 + 1];
   GSequence   *items;     /* EpMessage, conversation order */
-  GHashTable  *index;     /* "senderhex:idhex" → GSequenceIter */
+  GHashTable  *index;     /* EpMessage (by sender, id) → GSequenceIter */
   GPtrArray   *pending;   /* messages that arrived while a page was loading */
   guint        page_size;
   gboolean     has_older;
@@ -53,11 +53,69 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (EpConversation, ep_conversation, G_TYPE_OBJECT,
 
 static GParamSpec *properties[N_PROPS];
 
-static char *
-index_key (const char *sender_key,
-           const char *id)
+/* The index is keyed by the messages themselves, by (sender, id): no
+ * allocation per message, which counts in a 100 000-message history. */
+static guint
+message_hash (gconstpointer key)
 {
-  return g_strconcat (sender_key, ":", id, NULL);
+  const guint8 *id = ep_message_get_id_bytes ((EpMessage *) key);
+  const guint8 *sender = ep_message_get_sender_key_bytes ((EpMessage *) key);
+  guint32 h = 2166136261u;
+
+  /* FNV-1a over every byte: a peer picks its ids and must not be able
+   * to make them collide. */
+  for (guint i = 0; i < EP_MESSAGE_ID_SIZE; i++)
+    h = (h ^ id[i]) * 16777619u;
+  for (guint i = 0; i < EP_MESSAGE_KEY_SIZE; i++)
+    h = (h ^ sender[i]) * 16777619u;
+  return h;
+}
+
+static gboolean
+message_equal (gconstpointer a,
+               gconstpointer b)
+{
+  EpMessage *ma = (EpMessage *) a;
+  EpMessage *mb = (EpMessage *) b;
+
+  return memcmp (ep_message_get_id_bytes (ma), ep_message_get_id_bytes (mb),
+                 EP_MESSAGE_ID_SIZE) == 0 &&
+         memcmp (ep_message_get_sender_key_bytes (ma), ep_message_get_sender_key_bytes (mb),
+                 EP_MESSAGE_KEY_SIZE) == 0;
+}
+
+static gboolean
+hex_to_bytes (const char *hex,
+              guint8     *out,
+              gsize       len)
+{
+  if (hex == NULL || strlen (hex) != 2 * len)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    {
+      int hi = g_ascii_xdigit_value (hex[2 * i]);
+      int lo = g_ascii_xdigit_value (hex[2 * i + 1]);
+
+      if (hi < 0 || lo < 0)
+        return FALSE;
+      out[i] = (guint8) (hi << 4 | lo);
+    }
+  return TRUE;
+}
+
+static GSequenceIter *
+find_iter (EpConversation *self,
+           const guint8   *sender_key,
+           const char     *id_hex)
+{
+  g_autoptr(EpMessage) probe = NULL;
+  guint8 id[EP_MESSAGE_ID_SIZE];
+
+  if (!hex_to_bytes (id_hex, id, sizeof id))
+    return NULL;
+  probe = ep_message_new (id, self->contact_key, sender_key, FALSE, "", 0, 0,
+                          EP_MESSAGE_STATUS_QUEUED, 0);
+  return g_hash_table_lookup (self->index, probe);
 }
 
 static int
@@ -102,18 +160,16 @@ static gboolean
 insert_message (EpConversation *self,
                 EpMessage      *message)
 {
-  g_autofree char *key = index_key (ep_message_get_sender_key (message),
-                                    ep_message_get_id (message));
   EpMessage *first = first_message (self);
   GSequenceIter *iter;
 
-  if (g_hash_table_contains (self->index, key))
+  if (g_hash_table_contains (self->index, message))
     return FALSE;
   if (self->has_older && (first == NULL || ep_message_compare (message, first) < 0))
     return FALSE;
 
   iter = g_sequence_insert_sorted (self->items, g_object_ref (message), compare_messages, NULL);
-  g_hash_table_insert (self->index, g_steal_pointer (&key), iter);
+  g_hash_table_insert (self->index, g_sequence_get (iter), iter);
   g_list_model_items_changed (G_LIST_MODEL (self), g_sequence_iter_get_position (iter), 0, 1);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
   return TRUE;
@@ -140,14 +196,12 @@ prepend_page (EpConversation *self,
   for (guint i = 0; i < page->len; i++)
     {
       EpMessage *message = g_ptr_array_index (page, i);
-      g_autofree char *key = index_key (ep_message_get_sender_key (message),
-                                        ep_message_get_id (message));
       GSequenceIter *iter;
 
-      if (g_hash_table_contains (self->index, key))
+      if (g_hash_table_contains (self->index, message))
         continue;
       iter = g_sequence_insert_before (begin, g_object_ref (message));
-      g_hash_table_insert (self->index, g_steal_pointer (&key), iter);
+      g_hash_table_insert (self->index, message, iter);
       added++;
     }
 
@@ -183,18 +237,12 @@ on_message_status_changed (EpStore         *store,
                            EpMessageStatus  status,
                            EpConversation  *self)
 {
-  const guint8 *own = ep_store_get_own_key (store);
-  char own_hex[EP_MESSAGE_KEY_SIZE * 2 + 1];
-  g_autofree char *key = NULL;
   GSequenceIter *iter;
 
   if (g_strcmp0 (contact_key, self->contact_hex) != 0)
     return;
 
-  for (guint i = 0; i < EP_MESSAGE_KEY_SIZE; i++)
-    g_snprintf (own_hex + 2 * i, 3, "%02x", own[i]);
-  key = index_key (own_hex, id);
-  iter = g_hash_table_lookup (self->index, key);
+  iter = find_iter (self, ep_store_get_own_key (store), id);
   if (iter != NULL)
     ep_message_set_status (g_sequence_get (iter), status);
   for (guint i = 0; i < self->pending->len; i++)
@@ -331,7 +379,7 @@ static void
 ep_conversation_init (EpConversation *self)
 {
   self->items = g_sequence_new (g_object_unref);
-  self->index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->index = g_hash_table_new (message_hash, message_equal);
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
   self->page_size = EP_CONVERSATION_DEFAULT_PAGE_SIZE;
   self->has_older = TRUE;
@@ -538,14 +586,15 @@ ep_conversation_lookup (EpConversation *self,
                         const char     *sender_key,
                         const char     *id)
 {
-  g_autofree char *key = NULL;
+  guint8 sender[EP_MESSAGE_KEY_SIZE];
   GSequenceIter *iter;
 
   g_return_val_if_fail (EP_IS_CONVERSATION (self), NULL);
   g_return_val_if_fail (sender_key != NULL && id != NULL, NULL);
 
-  key = index_key (sender_key, id);
-  iter = g_hash_table_lookup (self->index, key);
+  if (!hex_to_bytes (sender_key, sender, sizeof sender))
+    return NULL;
+  iter = find_iter (self, sender, id);
   return iter != NULL ? g_sequence_get (iter) : NULL;
 }
 

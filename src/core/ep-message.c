@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "ep-message.h"
+#include "ep-message-private.h"
 
 enum {
   PROP_0,
@@ -237,6 +237,24 @@ ep_message_new (const guint8    id[EP_MESSAGE_ID_SIZE],
                 EpMessageStatus status,
                 gint64          received_time)
 {
+  g_return_val_if_fail (text != NULL, NULL);
+
+  return ep_message_new_take (id, contact_key, sender_key, outgoing, g_strdup (text),
+                              sender_time, lamport, status, received_time);
+}
+
+/* See ep-message-private.h. */
+EpMessage *
+ep_message_new_take (const guint8    id[EP_MESSAGE_ID_SIZE],
+                     const guint8    contact_key[EP_MESSAGE_KEY_SIZE],
+                     const guint8    sender_key[EP_MESSAGE_KEY_SIZE],
+                     gboolean        outgoing,
+                     char           *text,
+                     gint64          sender_time,
+                     guint64         lamport,
+                     EpMessageStatus status,
+                     gint64          received_time)
+{
   EpMessage *self;
 
   g_return_val_if_fail (id != NULL, NULL);
@@ -252,7 +270,7 @@ ep_message_new (const guint8    id[EP_MESSAGE_ID_SIZE],
   to_hex (self->contact_hex, contact_key, EP_MESSAGE_KEY_SIZE);
   to_hex (self->sender_hex, sender_key, EP_MESSAGE_KEY_SIZE);
   self->outgoing = !!outgoing;
-  self->text = g_strdup (text);
+  self->text = text;
   self->sender_time = sender_time;
   self->lamport = lamport;
   self->status = status;

@@ -20,6 +20,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "ep-message-private.h"
 #include "ep-store-private.h"
 
 enum {
@@ -443,8 +444,7 @@ ep_store_message_from_row (EpStore       *self,
   const guint8 *contact = ep_store_column_blob (stmt, 1, EP_MESSAGE_KEY_SIZE);
   const guint8 *sender = ep_store_column_blob (stmt, 2, EP_MESSAGE_KEY_SIZE);
   int status = sqlite3_column_int (stmt, 7);
-  g_autofree char *text = NULL;
-  EpMessage *message;
+  char *text;
 
   if (id == NULL || contact == NULL || sender == NULL ||
       status < EP_MESSAGE_STATUS_QUEUED || status > EP_MESSAGE_STATUS_FAILED)
@@ -458,12 +458,10 @@ ep_store_message_from_row (EpStore       *self,
   if (text == NULL)
     return NULL;
 
-  message = ep_message_new (id, contact, sender, sqlite3_column_int (stmt, 3) != 0, text,
-                            sqlite3_column_int64 (stmt, 4),
-                            (guint64) sqlite3_column_int64 (stmt, 5),
-                            status, sqlite3_column_int64 (stmt, 8));
-  sodium_memzero (text, strlen (text));
-  return message;
+  return ep_message_new_take (id, contact, sender, sqlite3_column_int (stmt, 3) != 0, text,
+                              sqlite3_column_int64 (stmt, 4),
+                              (guint64) sqlite3_column_int64 (stmt, 5),
+                              status, sqlite3_column_int64 (stmt, 8));
 }
 
 /* ---- opening --------------------------------------------------------- */
