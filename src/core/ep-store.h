@@ -1,5 +1,22 @@
 /* ep-store.h — the profile's SQLite store: contacts, messages, outbox, settings
  *
+ * How the node uses it:
+ *
+ *  - ep_store_open (profile/store.sqlite, our public key, the at-rest key)
+ *  - sending: ep_store_send_message_async () stores the message and its
+ *    outbox row; when it returns, hand the message to the session. After
+ *    each transmission, ep_store_outbox_attempted_async (id, next attempt)
+ *    (queued → sent); on the peer's ack, ep_store_set_message_status_async
+ *    (id, DELIVERED), which also empties its outbox row
+ *  - receiving: ep_store_receive_message_async (); ack whether or not it
+ *    was a duplicate, announce it only when it was not
+ *  - after a start or a reconnection: ep_store_load_outbox_async () and
+ *    resend what is due
+ *  - presence records: ep_store_accept_presence_seq_async () before using one
+ *  - models: EpConversation and EpContactList follow the store's signals
+ *
+ * Keys and ids are raw bytes (32-byte Ed25519 keys, 16-byte message ids);
+ * the objects give them in hex as well. Times are µs since the epoch.
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
