@@ -326,8 +326,10 @@ test_conversation_late_before_window (void)
   g_assert_true (test_save_contact (store, alice, "Alice", &error));
   for (guint i = 0; i < 30; i++)
     {
-      g_autoptr(EpMessage) m = test_send (store, alice, "filler", &error);
+      EpMessage *filler = test_send (store, alice, "filler", &error);
+
       g_assert_no_error (error);
+      g_object_unref (filler);
     }
 
   conversation = open_conversation (store, 10);
