@@ -5,5 +5,6 @@
 
 #pragma once
 
+#include "ep-bencode.h"
 #include "ep-profile.h"
 #include "ep-udp.h"
