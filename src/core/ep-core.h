@@ -6,5 +6,6 @@
 #pragma once
 
 #include "ep-bencode.h"
+#include "ep-bep44.h"
 #include "ep-profile.h"
 #include "ep-udp.h"
