@@ -6,6 +6,7 @@
 #pragma once
 
 #include "ep-bencode.h"
+#include "ep-bep42.h"
 #include "ep-bep44.h"
 #include "ep-profile.h"
 #include "ep-udp.h"
