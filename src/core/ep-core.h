@@ -8,5 +8,6 @@
 #include "ep-bencode.h"
 #include "ep-bep42.h"
 #include "ep-bep44.h"
+#include "ep-dht-tokens.h"
 #include "ep-profile.h"
 #include "ep-udp.h"
