@@ -10,4 +10,5 @@
 #include "ep-bep44.h"
 #include "ep-dht-tokens.h"
 #include "ep-profile.h"
+#include "ep-rate-limit.h"
 #include "ep-udp.h"
