@@ -5,5 +5,11 @@
 
 #pragma once
 
+#include "ep-bencode.h"
+#include "ep-bep42.h"
+#include "ep-bep44.h"
+#include "ep-dht-storage.h"
+#include "ep-dht-tokens.h"
 #include "ep-profile.h"
+#include "ep-rate-limit.h"
 #include "ep-udp.h"
