@@ -5,5 +5,6 @@
 
 #pragma once
 
+#include "ep-contact-id.h"
 #include "ep-profile.h"
 #include "ep-udp.h"
