@@ -6,5 +6,6 @@
 #pragma once
 
 #include "ep-contact-id.h"
+#include "ep-hlc.h"
 #include "ep-profile.h"
 #include "ep-udp.h"
