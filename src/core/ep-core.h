@@ -7,5 +7,6 @@
 
 #include "ep-contact-id.h"
 #include "ep-hlc.h"
+#include "ep-identity.h"
 #include "ep-profile.h"
 #include "ep-udp.h"
