@@ -5,8 +5,13 @@
 
 #pragma once
 
+#include "ep-bencode.h"
+#include "ep-bep42.h"
+#include "ep-bep44.h"
 #include "ep-contact-id.h"
+#include "ep-dht-tokens.h"
 #include "ep-hlc.h"
 #include "ep-identity.h"
 #include "ep-profile.h"
+#include "ep-rate-limit.h"
 #include "ep-udp.h"
