@@ -12,6 +12,7 @@
 #include "ep-dht-tokens.h"
 #include "ep-hlc.h"
 #include "ep-identity.h"
+#include "ep-presence-record.h"
 #include "ep-profile.h"
 #include "ep-rate-limit.h"
 #include "ep-udp.h"
