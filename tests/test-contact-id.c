@@ -257,6 +257,43 @@ test_contact_id_nospam_changes_id (void)
   g_assert_cmpint (strncmp (a, b, 51), ==, 0);
 }
 
+static void
+test_contact_id_key_or_id (void)
+{
+  g_autofree char *upper = g_ascii_strup (VECTOR_KEY, -1);
+  g_autofree char *padded = g_strconcat ("  ", VECTOR_KEY, "\n", NULL);
+  const char *keys[] = { VECTOR_KEY, upper, padded };
+  guint8 expected[32], key[32];
+  gboolean has_nospam = TRUE;
+  guint32 nospam = 7;
+  g_autoptr(GError) error = NULL;
+
+  hex_to_bytes (VECTOR_KEY, expected, sizeof expected);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      memset (key, 0, sizeof key);
+      g_assert_true (ep_contact_id_parse_key_or_id (keys[i], key, &has_nospam, &nospam, &error));
+      g_assert_no_error (error);
+      g_assert_cmpmem (key, 32, expected, 32);
+      g_assert_false (has_nospam);
+      g_assert_cmpuint (nospam, ==, 0);
+    }
+
+  g_assert_true (ep_contact_id_parse_key_or_id (VECTOR_ID, key, &has_nospam, &nospam, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (key, 32, expected, 32);
+  g_assert_true (has_nospam);
+  g_assert_cmpuint (nospam, ==, 0x01020304);
+
+  /* An all-zero key in hex, and hex of the wrong length (read as an ID). */
+  g_assert_false (ep_contact_id_parse_key_or_id ("0000000000000000000000000000000000000000000000000000000000000000",
+                                                 key, NULL, NULL, &error));
+  g_assert_error (error, EP_CONTACT_ID_ERROR, EP_CONTACT_ID_ERROR_KEY);
+  g_clear_error (&error);
+  g_assert_false (ep_contact_id_parse_key_or_id ("77ff84905a91936367c0", key, NULL, NULL, &error));
+  g_assert_error (error, EP_CONTACT_ID_ERROR, EP_CONTACT_ID_ERROR_CHARACTER);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -272,6 +309,7 @@ main (int    argc,
   g_test_add_func ("/ep/contact-id/bad-checksum", test_contact_id_bad_checksum);
   g_test_add_func ("/ep/contact-id/bad-key", test_contact_id_bad_key);
   g_test_add_func ("/ep/contact-id/nospam-changes-id", test_contact_id_nospam_changes_id);
+  g_test_add_func ("/ep/contact-id/key-or-id", test_contact_id_key_or_id);
 
   return g_test_run ();
 }

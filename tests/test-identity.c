@@ -596,18 +596,36 @@ test_identity_nospam (Fixture       *f,
     g_assert_cmpuint (ep_identity_get_nospam (loaded), ==, new_nospam);
   }
 
-  /* A failed write changes nothing. */
-  g_assert_cmpint (g_chmod (f->dir, 0500), ==, 0);
-  if (access (f->dir, W_OK) == 0)
-    g_test_message ("running as root: the write cannot be made to fail");
-  else
-    {
-      g_assert_false (ep_identity_set_nospam (identity, 1234, &error));
-      g_assert_error (error, EP_IDENTITY_ERROR, EP_IDENTITY_ERROR_FAILED);
-      g_clear_error (&error);
-      g_assert_cmpuint (ep_identity_get_nospam (identity), ==, new_nospam);
-    }
-  g_assert_cmpint (g_chmod (f->dir, 0700), ==, 0);
+  /* A random new one, persisted too. */
+  g_free (old_id);
+  old_id = g_strdup (ep_identity_get_contact_id (identity));
+  g_assert_true (ep_identity_reset_nospam (identity, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ep_identity_get_nospam (identity), !=, new_nospam);
+  g_assert_cmpstr (ep_identity_get_contact_id (identity), !=, old_id);
+  g_assert_cmpmem (ep_identity_get_public_key (identity), 32, old_key, 32);
+  g_assert_cmpuint (notified->len, ==, 4);
+  {
+    g_autoptr(EpIdentity) loaded = ep_identity_load (f->path, "pw", NULL, &error);
+
+    g_assert_no_error (error);
+    assert_same_identity (identity, loaded);
+  }
+  new_nospam = ep_identity_get_nospam (identity);
+
+  /* A failed write (the profile folder went away) changes nothing. */
+  {
+    g_autofree char *moved = g_strconcat (f->dir, ".moved", NULL);
+
+    g_assert_cmpint (g_rename (f->dir, moved), ==, 0);
+    g_assert_false (ep_identity_set_nospam (identity, 1234, &error));
+    g_assert_error (error, EP_IDENTITY_ERROR, EP_IDENTITY_ERROR_FAILED);
+    assert_message_has (error, "Cannot save the key file");
+    g_clear_error (&error);
+    g_assert_cmpint (g_rename (moved, f->dir), ==, 0);
+    g_assert_cmpuint (ep_identity_get_nospam (identity), ==, new_nospam);
+    g_assert_cmpuint (notified->len, ==, 4);
+  }
 }
 
 static void

@@ -346,3 +346,67 @@ bad_checksum:
                          "Check it character by character, or copy it again."));
   return FALSE;
 }
+
+/**
+ * ep_contact_id_parse_key_or_id:
+ * @text: a contact ID, or an identity key in hex (64 digits, either case,
+ *   surrounding white space ignored)
+ * @key: (out caller-allocates): the identity key
+ * @has_nospam: (out) (optional): %TRUE when @text was a contact ID
+ * @nospam: (out) (optional): the nospam of a contact ID, else 0
+ * @error: return location for a #GError in #EP_CONTACT_ID_ERROR
+ *
+ * For commands that look a contact up by key or by ID.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ep_contact_id_parse_key_or_id (const char  *text,
+                               guint8       key[EP_CONTACT_ID_KEY_LEN],
+                               gboolean    *has_nospam,
+                               guint32     *nospam,
+                               GError     **error)
+{
+  g_autofree char *trimmed = NULL;
+  gboolean all_hex = TRUE;
+  guint8 parsed[EP_CONTACT_ID_KEY_LEN];
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  trimmed = g_strstrip (g_strdup (text));
+  for (const char *p = trimmed; *p != '\0'; p++)
+    all_hex &= g_ascii_isxdigit (*p);
+
+  if (!all_hex || strlen (trimmed) != EP_CONTACT_ID_KEY_LEN * 2)
+    {
+      guint32 value = 0;
+
+      if (!ep_contact_id_parse (text, key, &value, error))
+        return FALSE;
+      if (has_nospam != NULL)
+        *has_nospam = TRUE;
+      if (nospam != NULL)
+        *nospam = value;
+      return TRUE;
+    }
+
+  for (guint i = 0; i < EP_CONTACT_ID_KEY_LEN; i++)
+    parsed[i] = (guint8) (g_ascii_xdigit_value (trimmed[2 * i]) << 4
+                          | g_ascii_xdigit_value (trimmed[2 * i + 1]));
+  if (!ep_contact_id_key_is_valid (parsed))
+    {
+      g_set_error_literal (error, EP_CONTACT_ID_ERROR, EP_CONTACT_ID_ERROR_KEY,
+                           _("This is not a usable identity key: nobody can own it. "
+                             "Check that it was copied completely."));
+      return FALSE;
+    }
+
+  memcpy (key, parsed, EP_CONTACT_ID_KEY_LEN);
+  if (has_nospam != NULL)
+    *has_nospam = FALSE;
+  if (nospam != NULL)
+    *nospam = 0;
+  return TRUE;
+}

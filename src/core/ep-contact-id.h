@@ -71,6 +71,14 @@ gboolean  ep_contact_id_parse         (const char   *text,
                                        guint32      *nospam,
                                        GError      **error);
 
+/* A contact ID, or an identity key as 64 hex digits (as `encryptedp2p-node
+ * id` prints it under "key"); @has_nospam tells which one it was. */
+gboolean  ep_contact_id_parse_key_or_id (const char *text,
+                                         guint8      key[EP_CONTACT_ID_KEY_LEN],
+                                         gboolean   *has_nospam,
+                                         guint32    *nospam,
+                                         GError    **error);
+
 /* %TRUE when @key is an Ed25519 public key that can verify signatures:
  * canonical, on the main subgroup, not of small order (so not all zero). */
 gboolean  ep_contact_id_key_is_valid  (const guint8  key[EP_CONTACT_ID_KEY_LEN]);

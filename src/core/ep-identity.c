@@ -561,6 +561,31 @@ ep_identity_set_nospam (EpIdentity  *self,
 }
 
 /**
+ * ep_identity_reset_nospam:
+ * @self: an #EpIdentity
+ * @error: return location for a #GError
+ *
+ * ep_identity_set_nospam() with a new random value: "change my ID" for a
+ * user who gets unwanted contact requests.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+ep_identity_reset_nospam (EpIdentity  *self,
+                          GError     **error)
+{
+  guint32 nospam;
+
+  g_return_val_if_fail (EP_IS_IDENTITY (self), FALSE);
+
+  do
+    randombytes_buf (&nospam, sizeof nospam);
+  while (nospam == self->nospam);
+
+  return ep_identity_set_nospam (self, nospam, error);
+}
+
+/**
  * ep_identity_change_passphrase:
  * @self: an #EpIdentity
  * @new_passphrase: (nullable): the new passphrase; %NULL or "" removes it

@@ -123,6 +123,8 @@ const char    *ep_identity_get_contact_id       (EpIdentity                 *sel
 gboolean       ep_identity_set_nospam           (EpIdentity                 *self,
                                                  guint32                     nospam,
                                                  GError                    **error);
+gboolean       ep_identity_reset_nospam         (EpIdentity                 *self,
+                                                 GError                    **error);
 gboolean       ep_identity_change_passphrase    (EpIdentity                 *self,
                                                  const char                 *new_passphrase,
                                                  const EpIdentityKdfLimits  *limits,
