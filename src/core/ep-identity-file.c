@@ -408,6 +408,9 @@ ep_identity_file_read (const char      *path,
 
   if (!read_key_file (path, &contents, &length, error))
     return NULL;
+  /* GKeyFile keeps copies of the values that it frees without wiping. For
+   * a key file without passphrase that is the secret already lying on disk;
+   * with one, only sealed bytes pass through it. */
   parsed = g_key_file_load_from_data (kf, contents, length, G_KEY_FILE_NONE, &local_error);
   sodium_memzero (contents, length);
   g_free (contents);

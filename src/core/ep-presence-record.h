@@ -99,7 +99,8 @@ typedef struct
 } EpPresenceRecord;
 
 /* An item as a DHT `get` returned it: every field untrusted, explicit
- * lengths; pointers may be NULL only with a zero length. */
+ * lengths; pointers may be NULL only with a zero length. A BEP 44 `get`
+ * response carries no salt: pass the salt the lookup asked for. */
 typedef struct
 {
   const guint8 *k;
