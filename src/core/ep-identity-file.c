@@ -28,6 +28,8 @@
 #define MAX_OPSLIMIT        32
 #define MAX_MEMLIMIT        ((gsize) crypto_pwhash_MEMLIMIT_SENSITIVE)
 
+/* ---- secure memory and the passphrase key -------------------------------- */
+
 void
 ep_identity_ensure_sodium (void)
 {
@@ -110,12 +112,11 @@ ep_identity_kdf_derive (EpIdentityKdf  *kdf,
       g_set_error (error, EP_IDENTITY_ERROR, EP_IDENTITY_ERROR_FAILED,
                    _("Not enough memory to check the passphrase (%" G_GSIZE_FORMAT " MiB "
                      "needed). Close other programs and try again."),
-                   kdf->memlimit / (1024 * 1024));
+                   (kdf->memlimit + 1024 * 1024 - 1) / (1024 * 1024));
       return FALSE;
     }
   return TRUE;
 }
-
 
 /* ---- the key file ------------------------------------------------------ */
 
