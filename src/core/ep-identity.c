@@ -50,7 +50,7 @@ update_contact_id (EpIdentity *self)
 
 static EpIdentity *
 identity_new_take_secrets (EpIdentitySecrets *secrets,
-                           guint32  nospam)
+                           guint32            nospam)
 {
   EpIdentity *self = g_object_new (EP_TYPE_IDENTITY, NULL);
 
@@ -96,9 +96,9 @@ set_passphrase (EpIdentity                 *self,
     return FALSE;
 
   g_mutex_lock (&self->mutex);
-  if (self->path != NULL && !ep_identity_file_write (self->path, self->secrets, self->public_key,
-                                                         self->static_public, self->nospam, kdf,
-                                                         error))
+  if (self->path != NULL
+      && !ep_identity_file_write (self->path, self->secrets, self->public_key,
+                                  self->static_public, self->nospam, kdf, error))
     {
       g_mutex_unlock (&self->mutex);
       return FALSE;
@@ -544,9 +544,9 @@ ep_identity_set_nospam (EpIdentity  *self,
     return TRUE;
 
   g_mutex_lock (&self->mutex);
-  if (self->path != NULL && !ep_identity_file_write (self->path, self->secrets, self->public_key,
-                                                         self->static_public, nospam, self->kdf,
-                                                         error))
+  if (self->path != NULL
+      && !ep_identity_file_write (self->path, self->secrets, self->public_key,
+                                  self->static_public, nospam, self->kdf, error))
     {
       g_mutex_unlock (&self->mutex);
       return FALSE;
