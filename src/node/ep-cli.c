@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "ep-cli.h"
+#include "ep-cli-id.h"
 
 /* Keep sorted by name; each subcommand lives in ep-cli-<name>.c. */
 static const EpCliCommand commands[] = {
+  { "id", N_("Print the profile’s contact ID and key, creating them on first use"), ep_cli_id_main },
   { NULL, NULL, NULL }
 };
 
