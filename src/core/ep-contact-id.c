@@ -208,15 +208,15 @@ set_bad_character (GError   **error,
 
   if (c == '0' || c == '1' || c == '8' || c == '9')
     g_set_error (error, EP_CONTACT_ID_ERROR, EP_CONTACT_ID_ERROR_CHARACTER,
-                 _("The digit %s at position %" G_GSIZE_FORMAT " cannot be part of a "
+                 _("The digit %s at position %u cannot be part of a "
                    "contact ID, which uses only the letters a to z and the digits 2 to 7. "
                    "Check whether it should be a letter (o, l, i, b or g)."),
-                 what, position);
+                 what, (guint) position);
   else
     g_set_error (error, EP_CONTACT_ID_ERROR, EP_CONTACT_ID_ERROR_CHARACTER,
-                 _("The character %s at position %" G_GSIZE_FORMAT " cannot be part of a "
+                 _("The character %s at position %u cannot be part of a "
                    "contact ID, which uses only the letters a to z and the digits 2 to 7."),
-                 what, position);
+                 what, (guint) position);
 }
 
 /**
@@ -290,17 +290,17 @@ ep_contact_id_parse (const char  *text,
   if (count < EP_CONTACT_ID_STRING_LEN)
     {
       g_set_error (error, EP_CONTACT_ID_ERROR, EP_CONTACT_ID_ERROR_LENGTH,
-                   _("This contact ID is too short: %" G_GSIZE_FORMAT " of %d characters. "
+                   _("This contact ID is too short: %u of %d characters. "
                      "Copy the whole ID again."),
-                   count, EP_CONTACT_ID_STRING_LEN);
+                   (guint) count, EP_CONTACT_ID_STRING_LEN);
       return FALSE;
     }
   if (count > EP_CONTACT_ID_STRING_LEN)
     {
       g_set_error (error, EP_CONTACT_ID_ERROR, EP_CONTACT_ID_ERROR_LENGTH,
-                   _("This contact ID is too long: %" G_GSIZE_FORMAT " characters instead of %d. "
+                   _("This contact ID is too long: %u characters instead of %d. "
                      "Copy only the ID, without the text around it."),
-                   count, EP_CONTACT_ID_STRING_LEN);
+                   (guint) count, EP_CONTACT_ID_STRING_LEN);
       return FALSE;
     }
 

@@ -110,9 +110,9 @@ ep_identity_kdf_derive (EpIdentityKdf  *kdf,
                      crypto_pwhash_ALG_ARGON2ID13) != 0)
     {
       g_set_error (error, EP_IDENTITY_ERROR, EP_IDENTITY_ERROR_FAILED,
-                   _("Not enough memory to check the passphrase (%" G_GSIZE_FORMAT " MiB "
+                   _("Not enough memory to check the passphrase (%u MiB "
                      "needed). Close other programs and try again."),
-                   (kdf->memlimit + 1024 * 1024 - 1) / (1024 * 1024));
+                   (guint) ((kdf->memlimit + 1024 * 1024 - 1) / (1024 * 1024)));
       return FALSE;
     }
   return TRUE;
