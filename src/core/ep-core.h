@@ -5,5 +5,6 @@
 
 #pragma once
 
+#include "ep-noise.h"
 #include "ep-profile.h"
 #include "ep-udp.h"

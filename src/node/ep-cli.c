@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "ep-cli.h"
+#include "ep-cli-noise-vectors.h"
 
 /* Keep sorted by name; each subcommand lives in ep-cli-<name>.c. */
 static const EpCliCommand commands[] = {
+  { "noise-vectors", N_("Check the Noise implementation against test vectors"), ep_cli_noise_vectors_main },
   { NULL, NULL, NULL }
 };
 
