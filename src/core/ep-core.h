@@ -7,4 +7,7 @@
 
 #include "ep-noise.h"
 #include "ep-profile.h"
+#include "ep-replay-window.h"
+#include "ep-session.h"
+#include "ep-session-manager.h"
 #include "ep-udp.h"
