@@ -5,6 +5,9 @@
 
 #pragma once
 
+/* Each test file uses some of these. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+
 #include <sodium.h>
 #include <string.h>
 
