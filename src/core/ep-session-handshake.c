@@ -683,10 +683,14 @@ ep_session_manager_handle_final (EpSessionManager *self,
                                                  _("The incoming session was refused")));
           return;
         }
-      /* The handler may have run anything, even dropped this handshake. */
-      if (!g_hash_table_contains (self->handshakes, handshake)
-          || ep_session_get_state (session) == EP_SESSION_STATE_CLOSED)
+      /* The handler may have run anything, even closed the session. */
+      if (!g_hash_table_contains (self->handshakes, handshake))
         return;
+      if (ep_session_get_state (session) == EP_SESSION_STATE_CLOSED)
+        {
+          ep_session_manager_remove_handshake (self, handshake);
+          return;
+        }
       g_hash_table_insert (self->sessions, g_bytes_new (identity, 32), g_object_ref (session));
     }
 

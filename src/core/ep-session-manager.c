@@ -27,6 +27,10 @@ enum
 
 static guint signals[N_SIGNALS];
 
+/* KRPC owns 'd' on the shared socket. */
+G_STATIC_ASSERT (EP_PACKET_INIT != 'd' && EP_PACKET_RESPONSE != 'd' && EP_PACKET_FINAL != 'd'
+                 && EP_PACKET_TRANSPORT != 'd' && EP_PACKET_COOKIE != 'd');
+
 static const guint8 packet_types[] = {
   EP_PACKET_INIT,
   EP_PACKET_RESPONSE,
@@ -464,7 +468,20 @@ ep_session_manager_connect (EpSessionManager *self,
   key = g_bytes_new (identity, 32);
   session = g_hash_table_lookup (self->sessions, key);
   if (session != NULL)
-    return g_object_ref (session);
+    {
+      EpHandshake *handshake = ep_session_get_handshake (session);
+
+      /* Still calling: try the address we were given now (a newer
+       * presence record, a hole punched elsewhere). */
+      if (ep_session_get_state (session) == EP_SESSION_STATE_CONNECTING)
+        {
+          ep_session_set_address (session, address);
+          if (handshake != NULL
+              && ep_noise_handshake_get_role (handshake->noise) == EP_NOISE_ROLE_INITIATOR)
+            g_set_object (&handshake->address, address);
+        }
+      return g_object_ref (session);
+    }
 
   session = ep_session_new_internal (self, identity, address);
   g_hash_table_insert (self->sessions, g_steal_pointer (&key), g_object_ref (session));

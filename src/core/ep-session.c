@@ -17,6 +17,8 @@
 
 #include "ep-session-private.h"
 
+G_STATIC_ASSERT (EP_SESSION_MAX_FRAME + EP_TRANSPORT_MIN_LEN == EP_UDP_MAX_DATAGRAM);
+
 /* Frames asked for before the first handshake finishes wait here. */
 #define MAX_QUEUED 256
 
