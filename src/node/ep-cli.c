@@ -12,10 +12,12 @@
 
 #include "ep-cli.h"
 #include "ep-cli-id.h"
+#include "ep-cli-noise-vectors.h"
 
 /* Keep sorted by name; each subcommand lives in ep-cli-<name>.c. */
 static const EpCliCommand commands[] = {
   { "id", N_("Print the profile’s contact ID and key, creating them on first use"), ep_cli_id_main },
+  { "noise-vectors", N_("Check the Noise implementation against test vectors"), ep_cli_noise_vectors_main },
   { NULL, NULL, NULL }
 };
 
