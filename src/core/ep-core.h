@@ -10,6 +10,8 @@
 #include "ep-bep44.h"
 #include "ep-dht-storage.h"
 #include "ep-dht-tokens.h"
+#include "ep-lan-beacon.h"
+#include "ep-lan-discovery.h"
 #include "ep-profile.h"
 #include "ep-rate-limit.h"
 #include "ep-udp.h"
