@@ -70,17 +70,17 @@ make_keys (guint   seed,
   crypto_sign_seed_keypair (pk, sk, bytes);
 }
 
-/* @iface NULL: not started, for ep_lan_discovery_receive() only. */
 static Node *
-node_new (guint       seed,
-          const char *iface,
-          guint       test_id,
-          guint       interval_ms,
-          guint       timeout_ms)
+node_new_full (guint       seed,
+               const char *iface,
+               const char *group,
+               const char *group6,
+               guint       test_id,
+               guint       interval_ms,
+               guint       timeout_ms)
 {
   Node *node = g_new0 (Node, 1);
   g_autoptr(GBytes) key = NULL;
-  g_autofree char *group = g_strdup_printf (GROUP_BASE "%u", test_id);
 
   make_keys (seed, node->pk, node->sk);
   node->session_port = (guint16) (40000 + seed);
@@ -89,7 +89,7 @@ node_new (guint       seed,
                             "public-key", key,
                             "session-port", (guint) node->session_port,
                             "group", group,
-                            "group6", NULL,
+                            "group6", group6,
                             "beacon-port", PORT_BASE + test_id,
                             "interface", iface,
                             "interval", interval_ms,
@@ -101,6 +101,19 @@ node_new (guint       seed,
   g_signal_connect (node->lan, "peer-found", G_CALLBACK (on_peer), node->found);
   g_signal_connect (node->lan, "peer-lost", G_CALLBACK (on_peer), node->lost);
   return node;
+}
+
+/* IPv4 only. @iface NULL: never started, for ep_lan_discovery_receive(). */
+static Node *
+node_new (guint       seed,
+          const char *iface,
+          guint       test_id,
+          guint       interval_ms,
+          guint       timeout_ms)
+{
+  g_autofree char *group = g_strdup_printf (GROUP_BASE "%u", test_id);
+
+  return node_new_full (seed, iface, group, NULL, test_id, interval_ms, timeout_ms);
 }
 
 static void
@@ -116,7 +129,7 @@ node_start (Node *node)
 static void
 node_free (Node *node)
 {
-  g_object_unref (node->lan);
+  g_clear_object (&node->lan);
   g_ptr_array_unref (node->found);
   g_ptr_array_unref (node->lost);
   g_free (node);
@@ -711,6 +724,70 @@ test_lost_and_disabled (void)
   pop_context (context);
 }
 
+static void
+stop_on_found (EpLanDiscovery     *lan,
+               GBytes             *key,
+               GInetSocketAddress *address,
+               gpointer            data)
+{
+  ep_lan_discovery_stop (lan);
+}
+
+static void
+unref_on_found (EpLanDiscovery     *lan,
+                GBytes             *key,
+                GInetSocketAddress *address,
+                EpLanDiscovery    **slot)
+{
+  g_clear_object (slot);
+}
+
+static gboolean
+is_null (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
+/* Handlers may stop discovery, or drop the last reference to it, while it
+ * is reading datagrams. */
+static void
+test_handlers_reentrant (void)
+{
+  const char *iface = test_iface ();
+  GMainContext *context;
+  Node *nodes[3];
+  EpLanDiscovery *doomed;
+
+  if (iface == NULL)
+    return;
+  context = push_context ();
+
+  for (guint i = 0; i < 3; i++)
+    nodes[i] = node_new (700 + i, iface, 7, 100, 1000);
+
+  g_signal_connect (nodes[0]->lan, "peer-found", G_CALLBACK (stop_on_found), NULL);
+  doomed = g_steal_pointer (&nodes[1]->lan);
+  g_signal_connect (doomed, "peer-found", G_CALLBACK (unref_on_found), &doomed);
+
+  node_start (nodes[0]);
+  g_assert_true (ep_lan_discovery_start (doomed, NULL));
+  node_start (nodes[2]);
+
+  g_assert_cmpint (wait_until (is_null, &doomed, 1000), >=, 0);
+  g_assert_false (ep_lan_discovery_get_active (nodes[0]->lan));
+  g_assert_cmpuint (nodes[0]->found->len, ==, 1);
+  g_assert_cmpuint (nodes[0]->lost->len, ==, 1);
+
+  /* The others go on; the stopped one hears nothing more. */
+  spin_for (300);
+  g_assert_cmpuint (nodes[0]->found->len, ==, 1);
+  g_assert_true (ep_lan_discovery_get_active (nodes[2]->lan));
+
+  for (guint i = 0; i < 3; i++)
+    node_free (nodes[i]);
+  pop_context (context);
+}
+
 /* A plain socket that multicasts on @iface from @source_ip. */
 static GSocket *
 raw_sender (const char *iface,
@@ -891,28 +968,9 @@ test_ipv6 (void)
     }
   context = push_context ();
 
+  /* IPv6 only, on the veth pair the wrapper made. */
   for (guint i = 0; i < 2; i++)
-    {
-      Node *node = node_new (500 + i, iface, 5, 10000, 30000);
-
-      /* IPv6 only, on the veth pair the wrapper made. */
-      g_object_unref (node->lan);
-      {
-        g_autoptr(GBytes) key = g_bytes_new (node->pk, 32);
-
-        node->lan = g_object_new (EP_TYPE_LAN_DISCOVERY,
-                                  "public-key", key,
-                                  "session-port", (guint) node->session_port,
-                                  "group", NULL,
-                                  "group6", "ff02::4550:5",
-                                  "beacon-port", PORT_BASE + 5,
-                                  "interface", iface,
-                                  NULL);
-      }
-      ep_lan_discovery_set_secret_key (node->lan, node->sk);
-      g_signal_connect (node->lan, "peer-found", G_CALLBACK (on_peer), node->found);
-      nodes[i] = node;
-    }
+    nodes[i] = node_new_full (500 + i, iface, NULL, "ff02::4550:5", 5, 10000, 30000);
   node_start (nodes[0]);
   node_start (nodes[1]);
 
@@ -992,6 +1050,7 @@ main (int   argc,
   g_test_add_func ("/ep/lan-discovery/two", test_two);
   g_test_add_func ("/ep/lan-discovery/three", test_three);
   g_test_add_func ("/ep/lan-discovery/lost-and-disabled", test_lost_and_disabled);
+  g_test_add_func ("/ep/lan-discovery/handlers-reentrant", test_handlers_reentrant);
   g_test_add_func ("/ep/lan-discovery/wire-hostile", test_wire_hostile);
   g_test_add_func ("/ep/lan-discovery/ipv6", test_ipv6);
 
