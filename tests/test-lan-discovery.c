@@ -996,6 +996,54 @@ test_ipv6 (void)
   pop_context (context);
 }
 
+/* With no interface named, every one that can multicast is used, and lo
+ * when no other has IPv4. Only inside the test's network namespace, where
+ * that is lo and the wrapper's veth pair. */
+static void
+test_all_interfaces (void)
+{
+  const char *iface = test_iface ();
+  GMainContext *context;
+  Node *nodes[2];
+  Mesh mesh = { nodes, 2 };
+
+  if (iface == NULL)
+    return;
+  context = push_context ();
+
+  for (guint i = 0; i < 2; i++)
+    nodes[i] = node_new_full (800 + i, NULL, GROUP_BASE "8", "ff02::4550:8", 8, 10000, 30000);
+  node_start (nodes[0]);
+  node_start (nodes[1]);
+
+  g_assert_cmpint (wait_until (all_found, &mesh, 1000), >=, 0);
+  for (guint i = 0; i < 2; i++)
+    {
+      gboolean v4 = FALSE, v6 = FALSE;
+
+      for (guint j = 0; j < nodes[i]->found->len; j++)
+        {
+          Event *event = g_ptr_array_index (nodes[i]->found, j);
+          GInetAddress *ip = g_inet_socket_address_get_address (event->address);
+
+          g_assert_cmpmem (g_bytes_get_data (event->key, NULL), 32, nodes[1 - i]->pk, 32);
+          g_assert_cmpuint (g_inet_socket_address_get_port (event->address), ==,
+                            nodes[1 - i]->session_port);
+          if (g_inet_address_get_family (ip) == G_SOCKET_FAMILY_IPV4)
+            v4 = TRUE;
+          else
+            v6 = TRUE;
+        }
+      g_assert_true (v4);
+      if (g_getenv ("EP_LAN_TEST_IFACE6") != NULL)
+        g_assert_true (v6);
+    }
+
+  node_free (nodes[0]);
+  node_free (nodes[1]);
+  pop_context (context);
+}
+
 static void
 test_errors (void)
 {
@@ -1053,6 +1101,7 @@ main (int   argc,
   g_test_add_func ("/ep/lan-discovery/handlers-reentrant", test_handlers_reentrant);
   g_test_add_func ("/ep/lan-discovery/wire-hostile", test_wire_hostile);
   g_test_add_func ("/ep/lan-discovery/ipv6", test_ipv6);
+  g_test_add_func ("/ep/lan-discovery/all-interfaces", test_all_interfaces);
 
   return g_test_run ();
 }

@@ -285,8 +285,9 @@ ep_lan_channel_open (GSocketFamily             family,
       || !g_inet_address_get_is_multicast (group_address))
     {
       g_set_error (error, EP_LAN_DISCOVERY_ERROR, EP_LAN_DISCOVERY_ERROR_INVALID_GROUP,
-                   _("“%s” is not an %s multicast group"), group,
-                   family == G_SOCKET_FAMILY_IPV4 ? "IPv4" : "IPv6");
+                   family == G_SOCKET_FAMILY_IPV4 ? _("“%s” is not an IPv4 multicast group")
+                                                  : _("“%s” is not an IPv6 multicast group"),
+                   group);
       return NULL;
     }
   if (interface != NULL && if_nametoindex (interface) == 0)
