@@ -150,8 +150,8 @@ schedule_beacon (EpLanDiscovery *self,
 static gboolean
 on_timer (gpointer user_data)
 {
-  EpLanDiscovery *self = user_data;
-  g_autoptr(EpLanDiscovery) hold = g_object_ref (self);
+  /* A peer-lost handler may drop the last other reference. */
+  g_autoptr(EpLanDiscovery) self = g_object_ref (user_data);
 
   if (self->interface == NULL)
     {
