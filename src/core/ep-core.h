@@ -13,6 +13,8 @@
 #include "ep-dht-tokens.h"
 #include "ep-hlc.h"
 #include "ep-identity.h"
+#include "ep-lan-beacon.h"
+#include "ep-lan-discovery.h"
 #include "ep-noise.h"
 #include "ep-presence-record.h"
 #include "ep-profile.h"
