@@ -6,5 +6,7 @@
 #pragma once
 
 #include "ep-bencode.h"
+#include "ep-krpc.h"
 #include "ep-profile.h"
+#include "ep-routing-table.h"
 #include "ep-udp.h"
