@@ -10,6 +10,7 @@
  * takes the place of a bad one, or waits in the bucket's replacement cache
  * while the caller pings the bucket's least recently seen questionable node
  * (ping-before-evict); only when that ping fails is the old node replaced.
+ * The per-IP limit never applies to loopback addresses (test networks).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
