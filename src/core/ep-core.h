@@ -6,16 +6,13 @@
 #pragma once
 
 #include "ep-bencode.h"
-<<<<<<< HEAD
-#include "ep-krpc.h"
-#include "ep-profile.h"
-#include "ep-routing-table.h"
-=======
 #include "ep-bep42.h"
 #include "ep-bep44.h"
 #include "ep-dht-storage.h"
 #include "ep-dht-tokens.h"
+#include "ep-dht.h"
+#include "ep-krpc.h"
 #include "ep-profile.h"
 #include "ep-rate-limit.h"
->>>>>>> ep/codec
+#include "ep-routing-table.h"
 #include "ep-udp.h"

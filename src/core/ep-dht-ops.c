@@ -150,12 +150,6 @@ op_new (EpDht               *dht,
   return op;
 }
 
-static void
-on_lookup_done_unref (gpointer data)
-{
-  op_unref (data);
-}
-
 /* The lookup holds a reference on the op until its on_done has run. */
 static void
 op_start_lookup (Op                   *op,

@@ -136,10 +136,20 @@ ep_dht_handle_query (EpDht           *self,
    * that a node that queries us is alive, never let it in for that. */
   if (!query->ro && table != NULL)
     {
-      if (ep_routing_table_find (table, query->id) == NULL)
-        self->last_unsolicited = now;
-      else
+      if (ep_routing_table_find (table, query->id) != NULL)
         ep_routing_table_seen (table, query->id, addr, addr_len, now);
+      else
+        {
+          self->last_unsolicited = now;
+          /* A newcomer we have room for: ask it something; its answer
+           * lets it in. This is how joining nodes become known. */
+          if (ep_routing_table_wants (table, query->id, addr, addr_len, now))
+            {
+              EpKrpcMsg ping = { .method = EP_KRPC_PING };
+
+              ep_dht_send_query (self, addr, addr_len, query->id, &ping, NULL, NULL);
+            }
+        }
     }
 
   memcpy (r.tid, query->tid, query->tid_len);

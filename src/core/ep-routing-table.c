@@ -104,6 +104,18 @@ same_addr (const EpRtNode *node,
   return node->addr_len == addr_len && memcmp (node->addr, addr, addr_len) == 0;
 }
 
+/* Test networks run on loopback, every node on one IP: never limited. */
+static gboolean
+is_loopback (const guint8 *addr,
+             gsize         addr_len)
+{
+  static const guint8 v6_loopback[16] = { [15] = 1 };
+
+  if (addr_len == 6)
+    return addr[0] == 127;
+  return memcmp (addr, v6_loopback, 16) == 0;
+}
+
 static guint
 bucket_index (EpRoutingTable *self,
               const guint8   *id)
@@ -297,18 +309,6 @@ count_ip (EpRoutingTable *self,
   return count;
 }
 
-/* Test networks run on loopback, every node on one IP: never limited. */
-static gboolean
-is_loopback (const guint8 *addr,
-             gsize         addr_len)
-{
-  static const guint8 v6_loopback[16] = { [15] = 1 };
-
-  if (addr_len == 6)
-    return addr[0] == 127;
-  return memcmp (addr, v6_loopback, 16) == 0;
-}
-
 static void
 split_last (EpRoutingTable *self,
             gint64          now)
@@ -488,6 +488,38 @@ ep_routing_table_add (EpRoutingTable *self,
   if (ping_out != NULL)
     *ping_out = b->nodes[ping];
   return EP_RT_CACHED_PING;
+}
+
+/**
+ * ep_routing_table_wants:
+ *
+ * Would ep_routing_table_add() give this unknown node a slot now? Then it
+ * is worth a ping when it queries us: answering lets it in.
+ */
+gboolean
+ep_routing_table_wants (EpRoutingTable *self,
+                        const guint8    id[EP_RT_ID_LEN],
+                        const guint8   *addr,
+                        gsize           addr_len,
+                        gint64          now)
+{
+  guint index = bucket_index (self, id);
+  Bucket *b = &self->buckets[index];
+  Bucket *eb;
+  guint ei;
+
+  if (memcmp (id, self->id, EP_RT_ID_LEN) == 0 || find_node (self, id, FALSE) != NULL
+      || find_by_addr (self, addr, addr_len, &eb, &ei) != NULL)
+    return FALSE;
+  if (self->max_per_ip > 0 && !is_loopback (addr, addr_len)
+      && count_ip (self, addr, addr_len) >= self->max_per_ip)
+    return FALSE;
+  if (b->n_nodes < EP_RT_K || (index == self->n_buckets - 1 && self->n_buckets < MAX_BUCKETS))
+    return TRUE;
+  for (guint i = 0; i < b->n_nodes; i++)
+    if (ep_rt_node_state (&b->nodes[i], now) == EP_RT_NODE_BAD)
+      return TRUE;
+  return FALSE;
 }
 
 /**

@@ -90,6 +90,11 @@ EpRtResult      ep_routing_table_add             (EpRoutingTable  *self,
                                                   gsize            addr_len,
                                                   gint64           now,
                                                   EpRtNode        *ping_out);
+gboolean        ep_routing_table_wants           (EpRoutingTable  *self,
+                                                  const guint8     id[EP_RT_ID_LEN],
+                                                  const guint8    *addr,
+                                                  gsize            addr_len,
+                                                  gint64           now);
 gboolean        ep_routing_table_failed          (EpRoutingTable  *self,
                                                   const guint8     id[EP_RT_ID_LEN],
                                                   const guint8    *addr,
