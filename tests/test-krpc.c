@@ -236,6 +236,8 @@ test_krpc_malformed (void)
       "3:seqi1e5:token2:xx1:v1:xe1:q3:put1:t2:aa1:y1:qe", EP_KRPC_BAD_ITEM, TRUE },
     { "d1:ad2:id20:abcdefghij01234567895:token2:xxe1:q3:put1:t2:aa1:y1:qe",
       EP_KRPC_BAD_ITEM, TRUE },
+    { "d1:ad2:id20:abcdefghij012345678912:implied_porti1e9:info_hash20:abcdefghij0123456789"
+      "4:porti0e5:token2:xxe1:q13:announce_peer1:t2:aa1:y1:qe", EP_KRPC_OK, TRUE },
     { "d1:rd2:id20:abcdefghij01234567895:nodes3:abce1:t2:aa1:y1:re", EP_KRPC_BAD_NODES, TRUE },
     { "d1:rd2:id20:abcdefghij01234567896:valuesl3:abcee1:t2:aa1:y1:re",
       EP_KRPC_BAD_VALUES, TRUE },

@@ -213,7 +213,8 @@ decode_query (const EpBenc *root,
       msg->implied_port = has && value != 0;
       if (!get_opt_int (a, "port", &has, &value))
         return EP_KRPC_BAD_PORT;
-      if (has && (value < 1 || value > G_MAXUINT16))
+      /* With implied_port the port is ignored, but still must be a port. */
+      if (has && (value < (msg->implied_port ? 0 : 1) || value > G_MAXUINT16))
         return EP_KRPC_BAD_PORT;
       if (!has && !msg->implied_port)
         return EP_KRPC_BAD_PORT;
