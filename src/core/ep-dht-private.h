@@ -84,6 +84,11 @@ struct _EpDht
   guint            n_votes_total;
   GSocketAddress  *external;
 
+  /* Hashes of the newcomers we pinged lately: one ping each, not one per
+   * query they send. */
+  guint32          recent_pings[16];
+  guint            recent_pings_next;
+
   guint            last_lookup_queries;
   guint            last_lookup_rounds;
 

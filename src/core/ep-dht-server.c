@@ -76,6 +76,25 @@ add_nodes (EpDht           *self,
     }
 }
 
+/* Remembers @addr; TRUE if it was among the last few remembered. */
+static gboolean
+recently_pinged (EpDht        *self,
+                 const guint8 *addr,
+                 gsize         addr_len)
+{
+  guint32 h = 2166136261u;
+
+  for (gsize i = 0; i < addr_len; i++)
+    h = (h ^ addr[i]) * 16777619u;
+  h |= 1;   /* 0 marks an empty slot */
+  for (guint i = 0; i < G_N_ELEMENTS (self->recent_pings); i++)
+    if (self->recent_pings[i] == h)
+      return TRUE;
+  self->recent_pings[self->recent_pings_next] = h;
+  self->recent_pings_next = (self->recent_pings_next + 1) % G_N_ELEMENTS (self->recent_pings);
+  return FALSE;
+}
+
 static gboolean
 token_ok (EpDht           *self,
           const EpKrpcMsg *query,
@@ -143,7 +162,8 @@ ep_dht_handle_query (EpDht           *self,
           self->last_unsolicited = now;
           /* A newcomer we have room for: ask it something; its answer
            * lets it in. This is how joining nodes become known. */
-          if (ep_routing_table_wants (table, query->id, addr, addr_len, now))
+          if (ep_routing_table_wants (table, query->id, addr, addr_len, now)
+              && !recently_pinged (self, addr, addr_len))
             {
               EpKrpcMsg ping = { .method = EP_KRPC_PING };
 
