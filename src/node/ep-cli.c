@@ -11,9 +11,12 @@
 #include <string.h>
 
 #include "ep-cli.h"
+#include "ep-cli-common.h"
 
 /* Keep sorted by name; each subcommand lives in ep-cli-<name>.c. */
 static const EpCliCommand commands[] = {
+  { "dht", N_("One-shot DHT operations: put, get, announce, peers"), ep_cli_dht_main },
+  { "serve", N_("Run a Mainline DHT node"), ep_cli_serve_main },
   { NULL, NULL, NULL }
 };
 
