@@ -591,7 +591,24 @@ on_datagram (EpUdp          *udp,
              gsize           len,
              gpointer        user_data)
 {
-  EpDht *self = user_data;
+  ep_dht_receive (user_data, from, data, len);
+}
+
+/**
+ * ep_dht_receive:
+ * @from: the sender
+ * @data: (array length=len): one datagram
+ *
+ * Handles a datagram as if it had arrived on the sockets: EpUdp calls this
+ * for every datagram starting with 'd'; tests and the fuzzer call it
+ * directly.
+ */
+void
+ep_dht_receive (EpDht          *self,
+                GSocketAddress *from,
+                const guint8   *data,
+                gsize           len)
+{
   static const EpBencLimits limits = {
     .max_depth = 16, .max_values = 1024, .max_input = EP_UDP_MAX_DATAGRAM,
   };
@@ -600,6 +617,8 @@ on_datagram (EpUdp          *udp,
   EpKrpcReason reason;
   guint8 addr[18];
   gsize addr_len;
+
+  g_return_if_fail (EP_IS_DHT (self));
 
   self->counters.received++;
   addr_len = ep_dht_addr_from_socket (from, addr);

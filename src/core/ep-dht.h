@@ -125,6 +125,10 @@ gboolean             ep_dht_save_state           (EpDht                *self,
                                                   GError              **error);
 void                 ep_dht_start                (EpDht                *self,
                                                   const char * const   *bootstrap);
+void                 ep_dht_receive              (EpDht                *self,
+                                                  GSocketAddress       *from,
+                                                  const guint8         *data,
+                                                  gsize                 len);
 
 void                 ep_dht_ping_async           (EpDht                *self,
                                                   GSocketAddress       *address,
