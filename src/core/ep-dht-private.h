@@ -1,7 +1,7 @@
 /* ep-dht-private.h — what the files of EpDht share
  *
- * ep-dht.c: the object, transactions, datagram dispatch, maintenance,
- *   bootstrap and the BEP 42 address vote;
+ * ep-dht.c: the object, signals, maintenance and bootstrap;
+ * ep-dht-net.c: addresses, transactions, datagram dispatch, BEP 42 vote;
  * ep-dht-server.c: answering queries;
  * ep-dht-lookup.c: iterative lookups;
  * ep-dht-ops.c: the async API built on lookups.
@@ -97,6 +97,18 @@ struct _EpDht
 
 /* ep-dht.c */
 gint64          ep_dht_now                  (void);
+void            ep_dht_schedule_nodes_changed (EpDht         *self);
+void            ep_dht_emit_external_address_changed (EpDht  *self);
+gboolean        ep_dht_sends_ro             (EpDht           *self);
+
+/* ep-dht-net.c */
+GSource        *ep_dht_txn_timer_new        (EpDht           *self);
+void            ep_dht_fail_transactions    (EpDht           *self);
+void            ep_dht_on_datagram          (EpUdp           *udp,
+                                             GSocketAddress  *from,
+                                             const guint8    *data,
+                                             gsize            len,
+                                             gpointer         user_data);
 gboolean        ep_dht_send_query           (EpDht           *self,
                                              const guint8    *addr,
                                              gsize            addr_len,
@@ -117,7 +129,6 @@ gboolean        ep_dht_node_compliant       (const guint8    *id,
                                              const guint8    *addr,
                                              gsize            addr_len);
 guint           ep_dht_want                 (EpDht           *self);
-gboolean        ep_dht_sends_ro             (EpDht           *self);
 
 /* Compact address helpers. */
 gsize           ep_dht_addr_from_socket     (GSocketAddress  *address,
