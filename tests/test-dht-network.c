@@ -14,6 +14,8 @@
 typedef struct
 {
   GMainContext *context;
+  guint         n;
+  const char   *host;
   EpUdp        *udp[N_NODES];
   EpDht        *dht[N_NODES];
 } Network;
@@ -73,37 +75,42 @@ wait_result (GAsyncResult **slot)
 }
 
 static void
-network_setup (void)
+network_setup (guint       n,
+               const char *host)
 {
   g_autofree char *bootstrap = NULL;
   const char *list[2] = { NULL, NULL };
 
   net.context = g_main_context_new ();
   g_main_context_push_thread_default (net.context);
+  net.n = n;
+  net.host = host;
 
-  for (guint i = 0; i < N_NODES; i++)
+  for (guint i = 0; i < net.n; i++)
     {
       g_autoptr(GError) error = NULL;
 
-      net.udp[i] = ep_udp_new ("127.0.0.1", 0, &error);
+      net.udp[i] = ep_udp_new (host, 0, &error);
       g_assert_no_error (error);
       net.dht[i] = ep_dht_new (net.udp[i]);
       ep_dht_set_max_nodes_per_ip (net.dht[i], 0);
       ep_dht_set_query_timeout (net.dht[i], 500);
     }
 
-  bootstrap = g_strdup_printf ("127.0.0.1:%u", ep_udp_get_port (net.udp[0]));
+  bootstrap = strchr (host, ':') != NULL
+                ? g_strdup_printf ("[%s]:%u", host, ep_udp_get_port (net.udp[0]))
+                : g_strdup_printf ("%s:%u", host, ep_udp_get_port (net.udp[0]));
   list[0] = bootstrap;
   ep_dht_start (net.dht[0], NULL);
   g_assert_true (ep_dht_is_ready (net.dht[0]));
-  for (guint i = 1; i < N_NODES; i++)
+  for (guint i = 1; i < net.n; i++)
     ep_dht_start (net.dht[i], list);
 }
 
 static void
 network_teardown (void)
 {
-  for (guint i = 0; i < N_NODES; i++)
+  for (guint i = 0; i < net.n; i++)
     {
       g_clear_object (&net.dht[i]);
       g_clear_object (&net.udp[i]);
@@ -117,7 +124,7 @@ network_teardown (void)
 static gboolean
 all_ready (void)
 {
-  for (guint i = 0; i < N_NODES; i++)
+  for (guint i = 0; i < net.n; i++)
     if (!ep_dht_is_ready (net.dht[i]))
       return FALSE;
   return TRUE;
@@ -138,7 +145,7 @@ test_join (void)
   g_source_unref (timer);
   g_assert_true (ready);
 
-  for (guint i = 1; i < N_NODES; i++)
+  for (guint i = 1; i < net.n; i++)
     g_assert_cmpuint (ep_dht_get_n_nodes (net.dht[i]), >, 0);
 }
 
@@ -187,9 +194,9 @@ on_find_done (GObject      *source,
 static void
 launch_find (FindAll *fa)
 {
-  while (fa->in_flight < PARALLEL_LOOKUPS && fa->next < N_NODES * N_NODES)
+  while (fa->in_flight < PARALLEL_LOOKUPS && fa->next < net.n * net.n)
     {
-      guint i = fa->next / N_NODES, j = fa->next % N_NODES;
+      guint i = fa->next / net.n, j = fa->next % net.n;
       FindOne *one;
 
       fa->next++;
@@ -201,7 +208,7 @@ launch_find (FindAll *fa)
       fa->in_flight++;
       ep_dht_find_node_async (net.dht[i], ep_dht_get_id (net.dht[j]), NULL, on_find_done, one);
     }
-  if (fa->in_flight == 0 && fa->next >= N_NODES * N_NODES)
+  if (fa->in_flight == 0 && fa->next >= net.n * net.n)
     fa->done = TRUE;
 }
 
@@ -214,7 +221,7 @@ test_every_node_finds_every_other (void)
   spin_until (&fa.done, 40);
   g_test_message ("%u lookups, %u found", fa.next, fa.found);
   g_assert_cmpuint (fa.missed, ==, 0);
-  g_assert_cmpuint (fa.found, ==, N_NODES * (N_NODES - 1));
+  g_assert_cmpuint (fa.found, ==, net.n * (net.n - 1));
 }
 
 static GBytes *
@@ -246,8 +253,8 @@ test_immutable (void)
   g_assert_cmpmem (target, 20, "\xe5\xf9\x6f\x6f\x38\x32\x0f\x0f\x33\x95\x9c\xb4\xd3\xd6\x56\x45"
                                "\x21\x17\xaa\xdb", 20);
 
-  ep_dht_get_async (net.dht[40], target, NULL, 0, NULL, on_async_done, &get_res);
-  value = ep_dht_get_finish (net.dht[40], wait_result (&get_res), &error);
+  ep_dht_get_async (net.dht[40 % net.n], target, NULL, 0, NULL, on_async_done, &get_res);
+  value = ep_dht_get_finish (net.dht[40 % net.n], wait_result (&get_res), &error);
   g_assert_no_error (error);
   g_assert_false (value->is_mutable);
   g_assert_true (g_bytes_equal (value->v, v));
@@ -299,7 +306,7 @@ test_mutable (void)
   g_assert_no_error (error);
   g_assert_cmpmem (target, 20, expected, 20);
 
-  value = get_mutable (30, target, salt, &error);
+  value = get_mutable (30 % net.n, target, salt, &error);
   g_assert_no_error (error);
   g_assert_true (value->is_mutable);
   g_assert_cmpint (value->seq, ==, 1);
@@ -308,7 +315,7 @@ test_mutable (void)
 
   g_assert_true (put_mutable (7, sk, salt, "second", 2, target, &error));
   g_assert_no_error (error);
-  value = get_mutable (44, target, salt, &error);
+  value = get_mutable (44 % net.n, target, salt, &error);
   g_assert_no_error (error);
   g_assert_cmpint (value->seq, ==, 2);
   g_assert_true (g_bytes_equal (value->v, v2));
@@ -319,7 +326,7 @@ test_mutable (void)
   if (!put_mutable (9, sk, salt, "old", 1, target, &error))
     g_assert_error (error, EP_DHT_ERROR, EP_DHT_ERROR_REJECTED);
   g_clear_error (&error);
-  value = get_mutable (21, target, salt, &error);
+  value = get_mutable (21 % net.n, target, salt, &error);
   g_assert_no_error (error);
   g_assert_cmpint (value->seq, ==, 2);
   g_assert_true (g_bytes_equal (value->v, v2));
@@ -349,19 +356,19 @@ test_announce_peers (void)
   g_assert_true (ep_dht_announce_finish (net.dht[10], wait_result (&a1), &n, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (n, >=, 1);
-  ep_dht_announce_async (net.dht[20], info_hash, 0, NULL, on_async_done, &a2);
-  g_assert_true (ep_dht_announce_finish (net.dht[20], wait_result (&a2), &n, &error));
+  ep_dht_announce_async (net.dht[19], info_hash, 0, NULL, on_async_done, &a2);
+  g_assert_true (ep_dht_announce_finish (net.dht[19], wait_result (&a2), &n, &error));
   g_assert_no_error (error);
 
-  ep_dht_get_peers_async (net.dht[33], info_hash, NULL, on_async_done, &p);
-  peers = ep_dht_get_peers_finish (net.dht[33], wait_result (&p), &error);
+  ep_dht_get_peers_async (net.dht[33 % net.n], info_hash, NULL, on_async_done, &p);
+  peers = ep_dht_get_peers_finish (net.dht[33 % net.n], wait_result (&p), &error);
   g_assert_no_error (error);
   for (guint i = 0; i < peers->len; i++)
     {
       guint port = g_inet_socket_address_get_port (peers->pdata[i]);
 
       saw_explicit |= port == 4242;
-      saw_implied |= port == ep_udp_get_port (net.udp[20]);
+      saw_implied |= port == ep_udp_get_port (net.udp[19]);
     }
   g_assert_true (saw_explicit);
   g_assert_true (saw_implied);
@@ -372,11 +379,11 @@ test_counters_clean (void)
 {
   guint64 sent = 0;
 
-  for (guint i = 0; i < N_NODES; i++)
+  for (guint i = 0; i < net.n; i++)
     sent += ep_dht_get_counters (net.dht[i])->queries_sent;
   g_test_message ("%" G_GUINT64_FORMAT " queries sent in all", sent);
 
-  for (guint i = 0; i < N_NODES; i++)
+  for (guint i = 0; i < net.n; i++)
     {
       const EpDhtCounters *c = ep_dht_get_counters (net.dht[i]);
 
@@ -388,7 +395,33 @@ test_counters_clean (void)
 static void
 test_network (void)
 {
-  network_setup ();
+  network_setup (N_NODES, "127.0.0.1");
+  test_join ();
+  test_every_node_finds_every_other ();
+  test_immutable ();
+  test_mutable ();
+  test_announce_peers ();
+  test_counters_clean ();
+  network_teardown ();
+}
+
+/* BEP 32: the same on ::1, where nodes travel in nodes6 and peers are
+ * 18 bytes. */
+static void
+test_network_ipv6 (void)
+{
+  g_autoptr(GInetAddress) lo6 = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+  g_autoptr(GSocket) probe = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_DATAGRAM,
+                                           G_SOCKET_PROTOCOL_UDP, NULL);
+  g_autoptr(GSocketAddress) any6 = g_inet_socket_address_new (lo6, 0);
+
+  if (probe == NULL || !g_socket_bind (probe, any6, FALSE, NULL))
+    {
+      g_test_skip ("no IPv6 loopback");
+      return;
+    }
+
+  network_setup (20, "::1");
   test_join ();
   test_every_node_finds_every_other ();
   test_immutable ();
@@ -405,6 +438,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/ep/dht-network/fifty-nodes", test_network);
+  g_test_add_func ("/ep/dht-network/ipv6", test_network_ipv6);
 
   return g_test_run ();
 }

@@ -121,7 +121,8 @@ ep_dht_node_compliant (const guint8 *id,
 guint
 ep_dht_want (EpDht *self)
 {
-  if (self->table6 == NULL)
+  /* BEP 32: both families when we have both; else the default, ours. */
+  if (self->table4 == NULL || self->table6 == NULL)
     return 0;
   return EP_KRPC_WANT_N4 | EP_KRPC_WANT_N6;
 }
@@ -395,7 +396,8 @@ vote_external (EpDht        *self,
     if (!ep_bep42_is_exempt (inet) && !ep_bep42_id_matches (inet, self->id))
       {
         ep_bep42_generate_id (inet, self->id);
-        ep_routing_table_set_id (self->table4, self->id);
+        if (self->table4 != NULL)
+          ep_routing_table_set_id (self->table4, self->id);
         if (self->table6 != NULL)
           ep_routing_table_set_id (self->table6, self->id);
         g_debug ("node ID regenerated from the external address (BEP 42)");

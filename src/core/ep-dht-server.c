@@ -50,7 +50,7 @@ add_nodes (EpDht           *self,
   if (want == 0)
     want = addr_len == 18 ? EP_KRPC_WANT_N6 : EP_KRPC_WANT_N4;
 
-  if ((want & EP_KRPC_WANT_N4) != 0)
+  if ((want & EP_KRPC_WANT_N4) != 0 && self->table4 != NULL)
     {
       guint n = ep_routing_table_closest (self->table4, query->target, EP_RT_K, now, closest);
 

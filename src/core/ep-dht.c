@@ -81,7 +81,7 @@ ep_dht_sends_ro (EpDht *self)
   now = ep_dht_now ();
   return now - self->started_at > RO_AFTER
          && now - self->last_unsolicited > RO_AFTER
-         && ep_routing_table_size (self->table4) >= EP_RT_K;
+         && ep_dht_get_n_nodes (self) >= EP_RT_K;
 }
 
 /* Signals ---------------------------------------------------------------- */
@@ -416,7 +416,8 @@ ep_dht_constructed (GObject *object)
   G_OBJECT_CLASS (ep_dht_parent_class)->constructed (object);
 
   g_assert (self->udp != NULL);
-  self->table4 = ep_routing_table_new (self->id, G_SOCKET_FAMILY_IPV4, self->max_per_ip);
+  if (ep_udp_has_family (self->udp, G_SOCKET_FAMILY_IPV4))
+    self->table4 = ep_routing_table_new (self->id, G_SOCKET_FAMILY_IPV4, self->max_per_ip);
   if (ep_udp_has_family (self->udp, G_SOCKET_FAMILY_IPV6))
     self->table6 = ep_routing_table_new (self->id, G_SOCKET_FAMILY_IPV6, self->max_per_ip);
 
@@ -586,7 +587,7 @@ guint
 ep_dht_get_n_nodes (EpDht *self)
 {
   g_return_val_if_fail (EP_IS_DHT (self), 0);
-  return ep_routing_table_size (self->table4)
+  return (self->table4 != NULL ? ep_routing_table_size (self->table4) : 0)
          + (self->table6 != NULL ? ep_routing_table_size (self->table6) : 0);
 }
 
@@ -628,7 +629,8 @@ ep_dht_set_max_nodes_per_ip (EpDht *self,
 {
   g_return_if_fail (EP_IS_DHT (self));
   self->max_per_ip = max;
-  ep_routing_table_set_max_per_ip (self->table4, max);
+  if (self->table4 != NULL)
+    ep_routing_table_set_max_per_ip (self->table4, max);
   if (self->table6 != NULL)
     ep_routing_table_set_max_per_ip (self->table6, max);
 }
@@ -706,7 +708,8 @@ ep_dht_load_state (EpDht       *self,
     return FALSE;
 
   memcpy (self->id, id, sizeof id);
-  ep_routing_table_set_id (self->table4, id);
+  if (self->table4 != NULL)
+    ep_routing_table_set_id (self->table4, id);
   if (self->table6 != NULL)
     ep_routing_table_set_id (self->table6, id);
   g_clear_pointer (&self->saved4, g_bytes_unref);
