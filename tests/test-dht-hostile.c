@@ -245,6 +245,23 @@ test_unknown_query (Fixture       *f,
   g_assert_cmpuint (c->dropped_unmatched, ==, 1);
 }
 
+/* Liberal in what we accept: some clients do not sort their keys. */
+static void
+test_unsorted_keys (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GPtrArray) replies = NULL;
+
+  SEND_LIT (f, "d1:t2:aa1:y1:q1:q4:ping1:ad2:id20:abcdefghij0123456789ee");
+  /* A repeated key is still malformed. */
+  SEND_LIT (f, "d1:t2:aa1:t2:bb1:y1:q1:q4:ping1:ad2:id20:abcdefghij0123456789ee");
+
+  replies = settle (f, 1);
+  g_assert_cmpuint (replies->len, ==, 1);
+  g_assert_cmpint (reply_error_code (replies->pdata[0]), ==, 0);
+  g_assert_cmpuint (ep_dht_get_counters (f->dht)->malformed[EP_KRPC_BAD_BENCODE], ==, 1);
+}
+
 static gsize
 rss_kib (void)
 {
@@ -353,6 +370,8 @@ main (int    argc,
               fixture_setup, test_wrong_types, fixture_teardown);
   g_test_add ("/ep/dht-hostile/unknown-query", Fixture, NULL,
               fixture_setup, test_unknown_query, fixture_teardown);
+  g_test_add ("/ep/dht-hostile/unsorted-keys", Fixture, NULL,
+              fixture_setup, test_unsorted_keys, fixture_teardown);
   g_test_add ("/ep/dht-hostile/flood", Fixture, NULL,
               fixture_setup, test_flood, fixture_teardown);
 

@@ -521,8 +521,10 @@ ep_dht_receive (EpDht          *self,
                 const guint8   *data,
                 gsize           len)
 {
+  /* Some clients do not sort their keys; a repeated key is still refused. */
   static const EpBencLimits limits = {
     .max_depth = 16, .max_values = 1024, .max_input = EP_UDP_MAX_DATAGRAM,
+    .allow_unsorted_keys = TRUE,
   };
   g_autoptr(EpBencDoc) doc = NULL;
   EpKrpcMsg msg;
