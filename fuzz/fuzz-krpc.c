@@ -3,10 +3,15 @@
  * Every input is decoded as a KRPC message; a message that decodes is
  * encoded again and must decode to the same kind, method and transaction.
  * The input is then handed to a live node (its sockets filtered so nothing
- * leaves) as if it came from a peer.
+ * leaves) as if it came from a peer. The node's replies are read from the
+ * filter for the write token it hands out; an input holding the token
+ * "TOKEN..." gets the real one instead, so puts and announces reach the
+ * storage.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
+
+#define _GNU_SOURCE   /* memmem */
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,9 +21,14 @@
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
+#define PLACEHOLDER "5:token8:TOKEN..."
+#define PLACEHOLDER_LEN (sizeof PLACEHOLDER - 1)
+
 static EpUdp *udp;
 static EpDht *dht;
 static GSocketAddress *peers[2];
+static guint8 tokens[2][8];
+static guint n_inputs;
 
 static gboolean
 drop_outgoing (EpUdp          *self,
@@ -28,7 +38,28 @@ drop_outgoing (EpUdp          *self,
                gsize           len,
                gpointer        user_data)
 {
-  return !outgoing;
+  const guint8 *p;
+
+  if (!outgoing)
+    return TRUE;
+  /* Remember the token each peer was given. */
+  p = memmem (data, len, "5:token8:", 9);
+  if (p != NULL && p + 9 + 8 <= data + len)
+    for (guint i = 0; i < G_N_ELEMENTS (peers); i++)
+      if (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (peer))
+          == g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (peers[i])))
+        memcpy (tokens[i], p + 9, 8);
+  return FALSE;
+}
+
+static void
+refresh_tokens (void)
+{
+  static const char query[] = "d1:ad2:id20:abcdefghij01234567899:info_hash20:"
+                              "mnopqrstuvwxyz123456e1:q9:get_peers1:t2:aa1:y1:qe";
+
+  for (guint i = 0; i < G_N_ELEMENTS (peers); i++)
+    ep_dht_receive (dht, peers[i], (const guint8 *) query, sizeof query - 1);
 }
 
 static void
@@ -46,6 +77,7 @@ setup (void)
   ep_dht_start (dht, NULL);
   peers[0] = g_inet_socket_address_new (a, 6881);
   peers[1] = g_inet_socket_address_new (b, 51413);
+  refresh_tokens ();
 }
 
 static void
@@ -86,7 +118,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     check_roundtrip (&msg);
 
   if (size > 0 && data[0] == 'd' && size <= EP_UDP_MAX_DATAGRAM)
-    ep_dht_receive (dht, peers[size % 2], data, size);
+    {
+      guint which = size % 2;
+      g_autofree guint8 *copy = g_memdup2 (data, size);
+      guint8 *p = memmem (copy, size, PLACEHOLDER, PLACEHOLDER_LEN);
+
+      /* Tokens rotate every 5 minutes: ask again now and then. */
+      if (++n_inputs % 10000 == 0)
+        refresh_tokens ();
+      if (p != NULL)
+        memcpy (p + PLACEHOLDER_LEN - 8, tokens[which], 8);
+      ep_dht_receive (dht, peers[which], copy, size);
+    }
   while (g_main_context_iteration (NULL, FALSE))
     ;
   return 0;

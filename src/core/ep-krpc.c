@@ -41,6 +41,26 @@ ep_krpc_reason_to_string (EpKrpcReason reason)
   return reason < EP_KRPC_N_REASONS ? names[reason] : "unknown";
 }
 
+/* ep_benc_dict_lookup() of the codec does pointer arithmetic on an
+ * empty dictionary's NULL entry table (undefined behaviour UBSan reports
+ * for "de"): empty dictionaries never reach it from here. */
+static const EpBenc *
+lookup (const EpBenc *dict,
+        const char   *key)
+{
+  if (ep_benc_dict_size (dict) == 0)
+    return NULL;
+  return ep_benc_dict_lookup (dict, key);
+}
+
+static const guint8 *
+get_bytes (const EpBenc *dict,
+           const char   *key,
+           gsize        *len)
+{
+  return ep_benc_get_bytes (lookup (dict, key), len);
+}
+
 /* A byte string of exactly @len bytes, copied to @out; absent is FALSE. */
 static gboolean
 get_fixed (const EpBenc *dict,
@@ -49,7 +69,7 @@ get_fixed (const EpBenc *dict,
            guint8       *out)
 {
   gsize n = 0;
-  const guint8 *p = ep_benc_dict_get_bytes (dict, key, &n);
+  const guint8 *p = get_bytes (dict, key, &n);
 
   if (p == NULL || n != len)
     return FALSE;
@@ -64,7 +84,7 @@ get_opt_int (const EpBenc *dict,
              gboolean     *has,
              gint64       *out)
 {
-  const EpBenc *v = ep_benc_dict_lookup (dict, key);
+  const EpBenc *v = lookup (dict, key);
 
   *has = FALSE;
   if (v == NULL)
@@ -82,7 +102,7 @@ get_opt_bytes (const EpBenc   *dict,
                const guint8  **out,
                gsize          *len)
 {
-  const EpBenc *v = ep_benc_dict_lookup (dict, key);
+  const EpBenc *v = lookup (dict, key);
 
   *out = NULL;
   *len = 0;
@@ -96,7 +116,7 @@ static EpKrpcReason
 decode_want (const EpBenc *args,
              EpKrpcMsg    *msg)
 {
-  const EpBenc *want = ep_benc_dict_lookup (args, "want");
+  const EpBenc *want = lookup (args, "want");
   guint n;
 
   if (want == NULL)
@@ -126,7 +146,7 @@ decode_item (const EpBenc *dict,
              EpKrpcMsg    *msg,
              gboolean      need_v)
 {
-  const EpBenc *v = ep_benc_dict_lookup (dict, "v");
+  const EpBenc *v = lookup (dict, "v");
   gboolean has_sig;
 
   if (v != NULL)
@@ -139,9 +159,9 @@ decode_item (const EpBenc *dict,
   if (!get_opt_bytes (dict, "salt", G_MAXSIZE, &msg->salt, &msg->salt_len))
     return EP_KRPC_BAD_ITEM;
 
-  if (ep_benc_dict_lookup (dict, "k") == NULL)
+  if (lookup (dict, "k") == NULL)
     {
-      if (ep_benc_dict_lookup (dict, "sig") != NULL)
+      if (lookup (dict, "sig") != NULL)
         return EP_KRPC_BAD_ITEM;
       return EP_KRPC_OK;
     }
@@ -158,8 +178,8 @@ decode_query (const EpBenc *root,
               EpKrpcMsg    *msg)
 {
   gsize q_len = 0;
-  const guint8 *q = ep_benc_dict_get_bytes (root, "q", &q_len);
-  const EpBenc *a = ep_benc_dict_lookup (root, "a");
+  const guint8 *q = get_bytes (root, "q", &q_len);
+  const EpBenc *a = lookup (root, "a");
   EpKrpcReason r;
   gboolean has;
   gint64 value;
@@ -239,7 +259,7 @@ static EpKrpcReason
 decode_response (const EpBenc *root,
                  EpKrpcMsg    *msg)
 {
-  const EpBenc *r = ep_benc_dict_lookup (root, "r");
+  const EpBenc *r = lookup (root, "r");
   const EpBenc *values;
 
   if (r == NULL || ep_benc_type (r) != EP_BENC_DICT)
@@ -257,7 +277,7 @@ decode_response (const EpBenc *root,
       || (msg->token != NULL && msg->token_len == 0))
     return EP_KRPC_BAD_TOKEN;
 
-  values = ep_benc_dict_lookup (r, "values");
+  values = lookup (r, "values");
   if (values != NULL)
     {
       guint n;
@@ -285,7 +305,7 @@ static EpKrpcReason
 decode_error (const EpBenc *root,
               EpKrpcMsg    *msg)
 {
-  const EpBenc *e = ep_benc_dict_lookup (root, "e");
+  const EpBenc *e = lookup (root, "e");
 
   if (e == NULL || ep_benc_type (e) != EP_BENC_LIST || ep_benc_list_length (e) < 2
       || !ep_benc_get_int (ep_benc_list_nth (e, 0), &msg->error_code))
@@ -319,13 +339,13 @@ ep_krpc_decode (const EpBenc *root,
   if (root == NULL || ep_benc_type (root) != EP_BENC_DICT)
     return EP_KRPC_NOT_DICT;
 
-  t = ep_benc_dict_get_bytes (root, "t", &t_len);
+  t = get_bytes (root, "t", &t_len);
   if (t == NULL || t_len == 0 || t_len > EP_KRPC_MAX_TID)
     return EP_KRPC_BAD_TID;
   memcpy (msg->tid, t, t_len);
   msg->tid_len = t_len;
 
-  y = ep_benc_dict_get_bytes (root, "y", &y_len);
+  y = get_bytes (root, "y", &y_len);
   if (y == NULL || y_len != 1 || (y[0] != 'q' && y[0] != 'r' && y[0] != 'e'))
     return EP_KRPC_BAD_Y;
   msg->kind = y[0] == 'q' ? EP_KRPC_QUERY : y[0] == 'r' ? EP_KRPC_RESPONSE : EP_KRPC_ERROR;

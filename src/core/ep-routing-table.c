@@ -799,6 +799,9 @@ ep_routing_table_load_state (const char  *path,
 
   doc = ep_benc_doc_parse ((const guint8 *) contents, len, &limits, &local_error);
   root = doc != NULL ? ep_benc_doc_root (doc) : NULL;
+  /* (An empty dict must not reach the codec's lookup: see ep-krpc.c.) */
+  if (ep_benc_dict_size (root) == 0)
+    root = NULL;
   id = ep_benc_dict_get_bytes (root, "id", &id_len);
   nodes = ep_benc_dict_get_bytes (root, "nodes", &nodes_len);
   nodes6 = ep_benc_dict_get_bytes (root, "nodes6", &nodes6_len);
