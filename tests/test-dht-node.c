@@ -83,6 +83,7 @@ peer_receive (Fixture         *f,
 {
   gint64 end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
 
+  g_clear_object (from);
   while (g_get_monotonic_time () < end)
     {
       char buf[2048];
