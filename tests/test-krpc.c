@@ -209,6 +209,9 @@ test_krpc_malformed (void)
 {
   static const struct { const char *text; EpKrpcReason reason; gboolean has_tid; } cases[] = {
     { "li1ee", EP_KRPC_NOT_DICT, FALSE },
+    { "de", EP_KRPC_BAD_TID, FALSE },
+    { "d1:ade1:q4:ping1:t2:aa1:y1:qe", EP_KRPC_BAD_ID, TRUE },
+    { "d1:rde1:t2:aa1:y1:re", EP_KRPC_BAD_ID, TRUE },
     { "d1:y1:qe", EP_KRPC_BAD_TID, FALSE },
     { "d1:ti5e1:y1:qe", EP_KRPC_BAD_TID, FALSE },
     { "d1:t0:1:y1:qe", EP_KRPC_BAD_TID, FALSE },
