@@ -509,6 +509,32 @@ test_bencode_encode (void)
                            "i9223372036854775807e0:e1:v12:Hello World!e") - 1);
 }
 
+static void
+test_bencode_empty_containers (void)
+{
+  static const char *inputs[] = { "de", "le", "d1:ade1:blee" };
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_autoptr(EpBencDoc) doc = ep_benc_doc_parse ((const guint8 *) inputs[i],
+                                                    strlen (inputs[i]), NULL, &error);
+      const EpBenc *root;
+
+      g_assert_no_error (error);
+      root = ep_benc_doc_root (doc);
+      /* Lookups in empty containers find nothing (and touch no memory). */
+      g_assert_null (ep_benc_dict_lookup (root, "x"));
+      g_assert_null (ep_benc_list_nth (root, 0));
+      if (i == 2)
+        {
+          g_assert_cmpuint (ep_benc_dict_size (ep_benc_dict_lookup (root, "a")), ==, 0);
+          g_assert_null (ep_benc_dict_lookup (ep_benc_dict_lookup (root, "a"), "a"));
+          g_assert_cmpuint (ep_benc_list_length (ep_benc_dict_lookup (root, "b")), ==, 0);
+        }
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -526,6 +552,7 @@ main (int    argc,
   g_test_add_func ("/ep/bencode/limits", test_bencode_limits);
   g_test_add_func ("/ep/bencode/unsorted-keys", test_bencode_unsorted_keys);
   g_test_add_func ("/ep/bencode/encode", test_bencode_encode);
+  g_test_add_func ("/ep/bencode/empty-containers", test_bencode_empty_containers);
 
   return g_test_run ();
 }

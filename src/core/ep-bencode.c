@@ -601,6 +601,9 @@ ep_benc_dict_lookup_len (const EpBenc *value,
 
   if (value == NULL || value->type != EP_BENC_DICT || (key == NULL && key_len > 0))
     return NULL;
+  /* An empty dict may have no kids table at all: no pointer arithmetic on NULL. */
+  if (value->u.kids.count == 0)
+    return NULL;
 
   doc = value->doc;
   entries = doc->kids + value->u.kids.first;
