@@ -1,0 +1,78 @@
+/* ep-session-manager.h — the session table on the shared UDP socket
+ *
+ * Registers the session packet types on an EpUdp, demultiplexes by receiver
+ * index, runs the handshakes (with a stateless cookie exchange when under
+ * load), creates sessions for outgoing connects and, after asking
+ * ::incoming, for incoming ones. Holds our Ed25519 identity key and X25519
+ * static key as raw bytes.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ep-session.h"
+#include "ep-udp.h"
+
+G_BEGIN_DECLS
+
+/* Times in milliseconds. Defaults in the comments; tests shorten them. */
+typedef struct
+{
+  guint   tick_ms;                 /* 100: timer granularity */
+  guint   handshake_retry_ms;      /* 1000: first retransmission, doubling */
+  guint   handshake_retry_max_ms;  /* 8000 */
+  guint   handshake_timeout_ms;    /* 30000: give up */
+  guint   rekey_after_ms;          /* 120000 */
+  guint64 rekey_after_messages;    /* 2^20 */
+  guint   keepalive_ms;            /* 10000: sent when we sent nothing for so long */
+  guint   idle_timeout_ms;         /* 45000: close when we heard nothing for so long */
+  guint   old_keys_ms;             /* 15000: keep the previous keys for late packets */
+  guint   cookie_secret_ms;        /* 120000: cookie secret rotation */
+} EpSessionTiming;
+
+typedef struct
+{
+  guint64 handshakes_initiated;
+  guint64 handshakes_completed;
+  guint64 cookie_replies_sent;
+  guint64 cookies_received;
+  guint64 dropped_malformed;        /* wrong length or type */
+  guint64 dropped_mac;              /* INIT with a bad mac1 */
+  guint64 dropped_unknown_index;
+  guint64 dropped_handshake;        /* failed Noise authentication or bad identity payload */
+  guint64 dropped_replayed_handshake;
+  guint64 dropped_overload;         /* too many pending handshakes even with cookies */
+  guint64 duplicate_handshakes;     /* answered again from the cache */
+  guint64 refused_incoming;
+  guint64 wrong_identity;
+} EpSessionManagerCounters;
+
+#define EP_TYPE_SESSION_MANAGER (ep_session_manager_get_type ())
+
+G_DECLARE_FINAL_TYPE (EpSessionManager, ep_session_manager, EP, SESSION_MANAGER, GObject)
+
+EpSessionManager *ep_session_manager_new            (EpUdp                 *udp,
+                                                     const guint8          *identity_secret,
+                                                     const guint8          *static_secret);
+const guint8     *ep_session_manager_get_identity   (EpSessionManager      *self);
+EpSession        *ep_session_manager_connect        (EpSessionManager      *self,
+                                                     GSocketAddress        *address,
+                                                     const guint8          *identity);
+EpSession        *ep_session_manager_lookup         (EpSessionManager      *self,
+                                                     const guint8          *identity);
+guint             ep_session_manager_get_n_sessions (EpSessionManager      *self);
+guint             ep_session_manager_get_n_pending  (EpSessionManager      *self);
+void              ep_session_manager_get_timing     (EpSessionManager      *self,
+                                                     EpSessionTiming       *timing);
+void              ep_session_manager_set_timing     (EpSessionManager      *self,
+                                                     const EpSessionTiming *timing);
+void              ep_session_manager_set_load_threshold (EpSessionManager  *self,
+                                                         guint              pending);
+void              ep_session_manager_set_max_pending (EpSessionManager     *self,
+                                                      guint                 pending);
+const EpSessionManagerCounters *ep_session_manager_get_counters (EpSessionManager *self);
+
+G_END_DECLS

@@ -1,0 +1,202 @@
+/* ep-cli-common.c — options and helpers shared by the network subcommands
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+
+#include "ep-cli.h"
+#include "ep-cli-common.h"
+
+/* The public Mainline routers: only `serve` uses them, and only by default. */
+static const char * const default_bootstrap[] = {
+  "router.bittorrent.com:6881",
+  "dht.transmissionbt.com:6881",
+  "router.utorrent.com:6881",
+  "dht.libtorrent.org:25401",
+  NULL
+};
+
+void
+ep_cli_net_options_add (GOptionContext  *context,
+                        EpCliNetOptions *options)
+{
+  const GOptionEntry entries[] = {
+    { "port", 'p', 0, G_OPTION_ARG_INT, &options->port,
+      N_("UDP port to listen on (0: any free port)"), N_("N") },
+    { "bind", 0, 0, G_OPTION_ARG_STRING, &options->bind,
+      N_("Listen on this address only"), N_("ADDR") },
+    { "bootstrap", 'b', 0, G_OPTION_ARG_STRING_ARRAY, &options->bootstrap,
+      N_("Join the DHT through this node (repeatable)"), N_("HOST:PORT") },
+    { "no-default-bootstrap", 0, 0, G_OPTION_ARG_NONE, &options->no_default_bootstrap,
+      N_("Do not use the public Mainline bootstrap routers"), NULL },
+    { "timeout", 't', 0, G_OPTION_ARG_INT, &options->timeout,
+      N_("Give up after this many seconds (default 30)"), N_("SECONDS") },
+    { NULL }
+  };
+
+  options->timeout = EP_CLI_DEFAULT_TIMEOUT;
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+}
+
+void
+ep_cli_net_options_clear (EpCliNetOptions *options)
+{
+  g_clear_pointer (&options->bind, g_free);
+  g_clear_pointer (&options->bootstrap, g_strfreev);
+}
+
+EpDht *
+ep_cli_net_open (EpCliNetOptions   *options,
+                 gboolean           allow_default_bootstrap,
+                 char            ***bootstrap_out,
+                 GError           **error)
+{
+  g_autoptr(EpUdp) udp = NULL;
+  EpDht *dht;
+
+  if (options->port < 0 || options->port > G_MAXUINT16)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("The port must be between 0 and 65535"));
+      return NULL;
+    }
+  if (options->timeout <= 0)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("The timeout must be at least one second"));
+      return NULL;
+    }
+
+  if (options->bootstrap != NULL && options->bootstrap[0] != NULL)
+    *bootstrap_out = g_strdupv (options->bootstrap);
+  else if (allow_default_bootstrap && !options->no_default_bootstrap)
+    *bootstrap_out = g_strdupv ((char **) default_bootstrap);
+  else
+    *bootstrap_out = NULL;
+
+  udp = ep_udp_new (options->bind, options->port, error);
+  if (udp == NULL)
+    return NULL;
+
+  dht = ep_dht_new (udp);
+  return dht;
+}
+
+static gboolean
+on_deadline (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+GCancellable *
+ep_cli_deadline_new (guint seconds)
+{
+  GCancellable *cancellable = g_cancellable_new ();
+  GSource *source = g_timeout_source_new_seconds (seconds);
+
+  g_source_set_callback (source, on_deadline, g_object_ref (cancellable), g_object_unref);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  g_source_unref (source);
+  return cancellable;
+}
+
+static void
+on_ready (EpDht    *dht,
+          gpointer  user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+gboolean
+ep_cli_wait_ready (EpDht   *dht,
+                   guint    seconds,
+                   GError **error)
+{
+  g_autoptr(GCancellable) deadline = ep_cli_deadline_new (seconds);
+  gboolean ready = ep_dht_is_ready (dht);
+  gulong id = g_signal_connect (dht, "ready", G_CALLBACK (on_ready), &ready);
+
+  while (!ready && !g_cancellable_is_cancelled (deadline))
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (dht, id);
+
+  if (!ready)
+    {
+      g_set_error (error, EP_DHT_ERROR, EP_DHT_ERROR_NO_NODES,
+                   _("Could not join the DHT within %u seconds; check the bootstrap nodes"),
+                   seconds);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+ep_cli_store_result (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+void
+ep_cli_wait_result (GAsyncResult **result)
+{
+  /* Every operation ends on its own: its cancellable has a deadline. */
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+gboolean
+ep_cli_parse_hex (const char  *hex,
+                  guint8      *out,
+                  gsize        len,
+                  GError     **error)
+{
+  if (hex == NULL || strlen (hex) != len * 2)
+    goto bad;
+  for (gsize i = 0; i < len; i++)
+    {
+      int hi = g_ascii_xdigit_value (hex[2 * i]);
+      int lo = g_ascii_xdigit_value (hex[2 * i + 1]);
+
+      if (hi < 0 || lo < 0)
+        goto bad;
+      out[i] = hi << 4 | lo;
+    }
+  return TRUE;
+
+bad:
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               _("“%s” is not %u hexadecimal characters"),
+               hex != NULL ? hex : "", (guint) (len * 2));
+  return FALSE;
+}
+
+char *
+ep_cli_hex (const guint8 *data,
+            gsize         len)
+{
+  GString *s = g_string_sized_new (len * 2);
+
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (s, "%02x", data[i]);
+  return g_string_free (s, FALSE);
+}
+
+void
+ep_cli_print_json (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+  fflush (stdout);
+}

@@ -1,0 +1,63 @@
+/* ep-cli-common.h — options and helpers shared by the network subcommands
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "ep-core.h"
+
+G_BEGIN_DECLS
+
+#define EP_CLI_DEFAULT_TIMEOUT 30
+
+/* The subcommands built on these (ep-cli-dht.c, ep-cli-serve.c). */
+int           ep_cli_dht_main            (int               argc,
+                                          char            **argv);
+int           ep_cli_serve_main          (int               argc,
+                                          char            **argv);
+
+/* Every network subcommand takes these. */
+typedef struct
+{
+  int       port;
+  char     *bind;
+  char    **bootstrap;
+  gboolean  no_default_bootstrap;
+  int       timeout;
+} EpCliNetOptions;
+
+void          ep_cli_net_options_add     (GOptionContext   *context,
+                                          EpCliNetOptions  *options);
+void          ep_cli_net_options_clear   (EpCliNetOptions  *options);
+
+/* Opens the sockets and makes the node. @allow_default_bootstrap: only
+ * `serve` falls back to the public Mainline routers. */
+EpDht        *ep_cli_net_open            (EpCliNetOptions  *options,
+                                          gboolean          allow_default_bootstrap,
+                                          char           ***bootstrap_out,
+                                          GError          **error);
+
+/* Spins the main context until the node is ready, at most @seconds. */
+gboolean      ep_cli_wait_ready          (EpDht            *dht,
+                                          guint             seconds,
+                                          GError          **error);
+/* Spins until *result is set or @cancellable is cancelled. */
+void          ep_cli_wait_result         (GAsyncResult    **result);
+/* A cancellable that fires after @seconds on the thread-default context. */
+GCancellable *ep_cli_deadline_new        (guint             seconds);
+
+gboolean      ep_cli_parse_hex           (const char       *hex,
+                                          guint8           *out,
+                                          gsize             len,
+                                          GError          **error);
+char         *ep_cli_hex                 (const guint8     *data,
+                                          gsize             len);
+void          ep_cli_print_json          (JsonBuilder      *builder);
+void          ep_cli_store_result        (GObject          *source,
+                                          GAsyncResult     *result,
+                                          gpointer          user_data);
+
+G_END_DECLS
