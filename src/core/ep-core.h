@@ -24,6 +24,7 @@
 #include "ep-lan-beacon.h"
 #include "ep-lan-discovery.h"
 #include "ep-message.h"
+#include "ep-node.h"
 #include "ep-noise.h"
 #include "ep-presence-record.h"
 #include "ep-profile.h"

@@ -767,3 +767,59 @@ ep_identity_with_static_secret (EpIdentity           *self,
 
   func (self->secrets->static_sk, user_data);
 }
+
+/**
+ * ep_identity_with_secrets:
+ * @self: an #EpIdentity
+ * @func: (scope call): receives both secret keys
+ * @user_data: data for @func
+ *
+ * Lends the Ed25519 secret key (libsodium's 64-byte form, seed ‖ public
+ * key) and the X25519 static secret key to @func, for the session manager,
+ * which keeps its own wiped copies. Same rules as
+ * ep_identity_with_static_secret().
+ */
+void
+ep_identity_with_secrets (EpIdentity            *self,
+                          EpIdentitySecretsFunc  func,
+                          gpointer               user_data)
+{
+  g_return_if_fail (EP_IS_IDENTITY (self));
+  g_return_if_fail (func != NULL);
+
+  func (self->secrets->sign_sk, self->secrets->static_sk, user_data);
+}
+
+/**
+ * ep_identity_derive_key:
+ * @self: an #EpIdentity
+ * @context: what the key is for, e.g. "store"; different contexts give
+ *   independent keys
+ * @out: (out caller-allocates): 32 bytes
+ *
+ * Derives a 32-byte symmetric key from the identity secret:
+ *
+ *   out = BLAKE2b-256 keyed with the Ed25519 seed (32 bytes) over
+ *         "EncryptedP2P derived key v1" ‖ 0x00 ‖ @context
+ *
+ * The profile's store uses context "store" for its at-rest key, so message
+ * history is exactly as protected as the identity file (a passphrase on the
+ * identity protects the history too), and a new identity cannot read it.
+ */
+void
+ep_identity_derive_key (EpIdentity   *self,
+                        const char   *context,
+                        guint8        out[EP_IDENTITY_KEY_LEN])
+{
+  static const char domain[] = "EncryptedP2P derived key v1";
+  crypto_generichash_state state;
+
+  g_return_if_fail (EP_IS_IDENTITY (self));
+  g_return_if_fail (context != NULL && out != NULL);
+
+  crypto_generichash_init (&state, self->secrets->sign_sk, 32, EP_IDENTITY_KEY_LEN);
+  crypto_generichash_update (&state, (const guint8 *) domain, sizeof domain);   /* with the NUL */
+  crypto_generichash_update (&state, (const guint8 *) context, strlen (context));
+  crypto_generichash_final (&state, out, EP_IDENTITY_KEY_LEN);
+  sodium_memzero (&state, sizeof state);
+}

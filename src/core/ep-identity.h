@@ -80,6 +80,11 @@ typedef struct
 typedef void (*EpIdentitySecretFunc) (const guint8 secret[EP_IDENTITY_KEY_LEN],
                                       gpointer     user_data);
 
+/* Both secret keys, valid only during the call (ep_identity_with_secrets()). */
+typedef void (*EpIdentitySecretsFunc) (const guint8 sign_secret[64],
+                                       const guint8 static_secret[EP_IDENTITY_KEY_LEN],
+                                       gpointer     user_data);
+
 #define EP_TYPE_IDENTITY (ep_identity_get_type ())
 
 G_DECLARE_FINAL_TYPE (EpIdentity, ep_identity, EP, IDENTITY, GObject)
@@ -150,5 +155,11 @@ gboolean       ep_identity_dh                   (EpIdentity                 *sel
 void           ep_identity_with_static_secret   (EpIdentity                 *self,
                                                  EpIdentitySecretFunc        func,
                                                  gpointer                    user_data);
+void           ep_identity_with_secrets         (EpIdentity                 *self,
+                                                 EpIdentitySecretsFunc       func,
+                                                 gpointer                    user_data);
+void           ep_identity_derive_key           (EpIdentity                 *self,
+                                                 const char                 *context,
+                                                 guint8                      out[EP_IDENTITY_KEY_LEN]);
 
 G_END_DECLS

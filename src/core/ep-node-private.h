@@ -1,0 +1,141 @@
+/* ep-node-private.h — what the ep-node-*.c files share
+ *
+ * ep-node.c          the object, start and stop, signals
+ * ep-node-profile.c  profile.json
+ * ep-node-connections.c  peers, sessions, LAN, presence, the timer
+ * ep-node-delivery.c outbox, retransmission, frames in and out
+ * ep-node-requests.c contact requests
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "ep-dht.h"
+#include "ep-fragment.h"
+#include "ep-frame.h"
+#include "ep-lan-discovery.h"
+#include "ep-node.h"
+#include "ep-rate-limit.h"
+
+G_BEGIN_DECLS
+
+enum
+{
+  EP_NODE_SIGNAL_MESSAGE_RECEIVED,
+  EP_NODE_SIGNAL_MESSAGE_STATUS_CHANGED,
+  EP_NODE_SIGNAL_CONTACT_REQUEST,
+  EP_NODE_SIGNAL_CONTACT_REQUEST_ANSWERED,
+  EP_NODE_SIGNAL_CONTACT_PRESENCE_CHANGED,
+  EP_NODE_N_SIGNALS
+};
+
+extern guint ep_node_signals[EP_NODE_N_SIGNALS];
+
+typedef struct
+{
+  EpMessage *message;
+  guint      attempts;
+  gint64     next_attempt;     /* monotonic µs; 0: now */
+} EpNodeOutItem;
+
+typedef struct
+{
+  EpNode         *node;
+  guint8          key[32];
+  char           *hex;
+  EpSession      *session;
+  gboolean        stranger;         /* unknown key: may carry one request */
+  gint64          stranger_deadline;
+  GSocketAddress *address;          /* where to reach it */
+  gint64          next_connect;
+  guint           connect_backoff_ms;
+  GQueue          outbox;           /* EpNodeOutItem, in Lamport order */
+  GHashTable     *outbox_ids;       /* id hex → GList link in outbox */
+  GArray         *acks;             /* ids to acknowledge, 16 bytes each */
+  EpFragmentAssembler *assembler;
+  guint32         next_local_id;
+  gint64          next_request;     /* outgoing request: when to send it again */
+  char           *request_text;
+  gboolean        answer_accept;    /* send REQUEST_ACCEPTED on the next session */
+  gboolean        profile_sent;     /* our name went out on this session */
+  gint64          next_resolve;
+  gboolean        resolving;
+} EpNodePeer;
+
+struct _EpNode
+{
+  GObject           parent_instance;
+
+  char             *profile_dir;
+  EpIdentity       *identity;
+  char             *key_hex;
+  EpStore          *store;
+  EpContactList    *contacts;
+  JsonObject       *profile;          /* profile.json as read, settings applied on save */
+  EpNodeSettings    settings;
+  char             *name;
+  char             *status_text;
+  EpNodeTiming      timing;
+  EpNodeCounters    counters;
+
+  EpUdp            *udp;
+  EpDht            *dht;
+  GObject          *presence;         /* EpPresence when built with it */
+  EpSessionManager *sessions;
+  EpLanDiscovery   *lan;
+  GHashTable       *peers;            /* hex → EpNodePeer */
+  GHashTable       *hints;            /* hex → GSocketAddress: where keys were seen */
+  EpRateLimit      *request_by_address;
+  EpRateLimit      *request_by_key;
+  guint             tick_id;
+  guint             ack_flush_id;
+  gboolean          started;
+  GCancellable     *cancellable;
+};
+
+/* ep-node-profile.c */
+gboolean     ep_node_profile_load          (EpNode          *self,
+                                            GError         **error);
+void         ep_node_settings_clear        (EpNodeSettings  *settings);
+
+/* ep-node-connections.c */
+EpNodePeer  *ep_node_peer_lookup           (EpNode          *self,
+                                            const guint8    *key);
+EpNodePeer  *ep_node_peer_ensure           (EpNode          *self,
+                                            const guint8    *key);
+void         ep_node_peer_remove           (EpNode          *self,
+                                            EpNodePeer      *peer);
+void         ep_node_peer_free             (EpNodePeer      *peer);
+gboolean     ep_node_peer_is_up            (EpNodePeer      *peer);
+gboolean     ep_node_peer_send_frame       (EpNodePeer      *peer,
+                                            const EpFrame   *frame);
+void         ep_node_connections_start     (EpNode          *self);
+void         ep_node_connections_stop      (EpNode          *self);
+void         ep_node_connections_watch_lan (EpNode          *self);
+void         ep_node_connect_soon          (EpNode          *self,
+                                            EpNodePeer      *peer);
+
+/* ep-node-delivery.c */
+void         ep_node_delivery_load_outbox  (EpNode          *self,
+                                            GTask           *task);
+void         ep_node_delivery_pump         (EpNodePeer      *peer,
+                                            gint64           now);
+void         ep_node_delivery_session_up   (EpNodePeer      *peer);
+void         ep_node_delivery_frame        (EpNodePeer      *peer,
+                                            GBytes          *payload);
+void         ep_node_delivery_flush_acks   (EpNode          *self);
+void         ep_node_out_item_free         (EpNodeOutItem   *item);
+
+/* ep-node-requests.c */
+gboolean     ep_node_requests_incoming     (EpNode          *self,
+                                            EpSession       *session,
+                                            const guint8    *key);
+void         ep_node_requests_frame        (EpNodePeer      *peer,
+                                            const EpFrame   *frame);
+void         ep_node_requests_pump         (EpNodePeer      *peer,
+                                            gint64           now);
+
+G_END_DECLS

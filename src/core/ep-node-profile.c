@@ -1,0 +1,192 @@
+/* ep-node-profile.c — profile.json: name, status text, presence seq, settings
+ *
+ * Read once when the profile opens, written atomically (a temporary file,
+ * fsync, rename; mode 0600) on every save. Members we do not know are kept,
+ * so a newer version's additions survive an older one's save.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
+
+#include "ep-node-private.h"
+
+#define PROFILE_VERSION 1
+
+void
+ep_node_settings_clear (EpNodeSettings *settings)
+{
+  g_clear_pointer (&settings->bind_address, g_free);
+  g_clear_pointer (&settings->bootstrap, g_strfreev);
+}
+
+static const char *
+get_string (JsonObject *object,
+            const char *member)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static gboolean
+profile_error (GError     **error,
+               const char  *path,
+               const char  *why)
+{
+  g_set_error (error, EP_NODE_ERROR, EP_NODE_ERROR_PROFILE,
+               _("The profile file “%s” cannot be used: %s"), path, why);
+  return FALSE;
+}
+
+gboolean
+ep_node_profile_load (EpNode  *self,
+                      GError **error)
+{
+  g_autofree char *path = g_build_filename (self->profile_dir, EP_NODE_PROFILE_FILE_NAME, NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *root;
+  JsonObject *settings;
+  JsonNode *member;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      self->profile = json_object_new ();
+      return TRUE;
+    }
+
+  if (!json_parser_load_from_file (parser, path, &local_error))
+    return profile_error (error, path, local_error->message);
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return profile_error (error, path, _("not a JSON object"));
+  self->profile = json_object_ref (json_node_get_object (root));
+
+  if (json_object_has_member (self->profile, "version")
+      && json_object_get_int_member (self->profile, "version") > PROFILE_VERSION)
+    return profile_error (error, path, _("written by a newer version of EncryptedP2P"));
+
+  g_free (self->name);
+  self->name = g_strdup (get_string (self->profile, "name"));
+  g_free (self->status_text);
+  self->status_text = g_strdup (get_string (self->profile, "status_text"));
+
+  member = json_object_get_member (self->profile, "settings");
+  if (member == NULL || !JSON_NODE_HOLDS_OBJECT (member))
+    return TRUE;
+  settings = json_node_get_object (member);
+
+  member = json_object_get_member (settings, "port");
+  if (member != NULL && JSON_NODE_HOLDS_VALUE (member)
+      && json_node_get_value_type (member) == G_TYPE_INT64)
+    {
+      gint64 port = json_node_get_int (member);
+
+      if (port < 0 || port > 65535)
+        return profile_error (error, path, _("the port is out of range"));
+      self->settings.port = (guint16) port;
+    }
+  g_free (self->settings.bind_address);
+  self->settings.bind_address = g_strdup (get_string (settings, "bind"));
+
+  member = json_object_get_member (settings, "bootstrap");
+  if (member != NULL && JSON_NODE_HOLDS_ARRAY (member))
+    {
+      JsonArray *array = json_node_get_array (member);
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          JsonNode *item = json_array_get_element (array, i);
+
+          if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING)
+            return profile_error (error, path, _("a bootstrap entry is not a string"));
+          g_strv_builder_add (builder, json_node_get_string (item));
+        }
+      g_strfreev (self->settings.bootstrap);
+      self->settings.bootstrap = g_strv_builder_end (builder);
+    }
+
+  member = json_object_get_member (settings, "lan_discovery");
+  if (member != NULL && JSON_NODE_HOLDS_VALUE (member)
+      && json_node_get_value_type (member) == G_TYPE_BOOLEAN)
+    self->settings.lan_discovery = json_node_get_boolean (member);
+
+  return TRUE;
+}
+
+/**
+ * ep_node_save_profile:
+ *
+ * Writes profile.json atomically with the name, status text, settings and
+ * last published presence seq as they are now.
+ */
+gboolean
+ep_node_save_profile (EpNode  *self,
+                      GError **error)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonGenerator) generator = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GError) local_error = NULL;
+  JsonObject *settings = json_object_new ();
+  JsonObject *presence;
+  JsonNode *member;
+
+  g_return_val_if_fail (EP_IS_NODE (self), FALSE);
+
+  json_object_set_int_member (self->profile, "version", PROFILE_VERSION);
+  json_object_set_string_member (self->profile, "name", ep_node_get_name (self));
+  json_object_set_string_member (self->profile, "status_text", ep_node_get_status_text (self));
+
+  member = json_object_get_member (self->profile, "presence");
+  if (member == NULL || !JSON_NODE_HOLDS_OBJECT (member))
+    {
+      presence = json_object_new ();
+      json_object_set_object_member (self->profile, "presence", presence);
+    }
+  else
+    presence = json_node_get_object (member);
+  if (!json_object_has_member (presence, "seq"))
+    json_object_set_int_member (presence, "seq", 0);
+
+  json_object_set_int_member (settings, "port", self->settings.port);
+  if (self->settings.bind_address != NULL)
+    json_object_set_string_member (settings, "bind", self->settings.bind_address);
+  else
+    json_object_set_null_member (settings, "bind");
+  if (self->settings.bootstrap != NULL)
+    {
+      JsonArray *array = json_array_new ();
+
+      for (guint i = 0; self->settings.bootstrap[i] != NULL; i++)
+        json_array_add_string_element (array, self->settings.bootstrap[i]);
+      json_object_set_array_member (settings, "bootstrap", array);
+    }
+  else
+    json_object_set_null_member (settings, "bootstrap");
+  json_object_set_boolean_member (settings, "lan_discovery", self->settings.lan_discovery);
+  json_object_set_object_member (self->profile, "settings", settings);
+
+  root = json_node_new (JSON_NODE_OBJECT);
+  json_node_set_object (root, self->profile);
+  generator = json_generator_new ();
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+
+  path = g_build_filename (self->profile_dir, EP_NODE_PROFILE_FILE_NAME, NULL);
+  if (!g_file_set_contents_full (path, text, -1,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                 0600, &local_error))
+    return profile_error (error, path, local_error->message);
+  return TRUE;
+}
