@@ -50,6 +50,7 @@ ep_node_peer_ensure (EpNode       *self,
   g_queue_init (&peer->outbox);
   peer->outbox_ids = g_hash_table_new (g_str_hash, g_str_equal);
   peer->acks = g_array_new (FALSE, FALSE, EP_FRAME_ID_SIZE);
+  peer->acked = g_array_new (FALSE, FALSE, EP_FRAME_ID_SIZE);
   peer->assembler = ep_fragment_assembler_new (EP_FRAGMENT_DEFAULT_MAX_PARTIALS,
                                                EP_FRAGMENT_DEFAULT_MAX_BYTES,
                                                EP_FRAGMENT_DEFAULT_TIMEOUT);
@@ -78,6 +79,7 @@ ep_node_peer_free (EpNodePeer *peer)
   g_queue_clear_full (&peer->outbox, (GDestroyNotify) ep_node_out_item_free);
   g_hash_table_unref (peer->outbox_ids);
   g_array_unref (peer->acks);
+  g_array_unref (peer->acked);
   g_object_unref (peer->assembler);
   g_free (peer->request_text);
   g_free (peer->hex);
@@ -176,6 +178,14 @@ set_presence (EpNodePeer        *peer,
     }
   g_signal_emit (peer->node, ep_node_signals[EP_NODE_SIGNAL_CONTACT_PRESENCE_CHANGED], 0,
                  contact);
+}
+
+/* After a stranger became a contact. */
+void
+ep_node_peer_update_presence (EpNodePeer *peer)
+{
+  set_presence (peer, ep_node_peer_is_up (peer) ? EP_CONTACT_PRESENCE_ONLINE
+                                                : EP_CONTACT_PRESENCE_OFFLINE);
 }
 
 static void
@@ -384,8 +394,8 @@ ep_node_connections_start (EpNode *self)
   source = g_timeout_source_new (self->timing.tick_ms);
   g_source_set_callback (source, on_tick, self, NULL);
   g_source_set_static_name (source, "[ep-node] tick");
-  self->tick_id = g_source_attach (source, g_main_context_get_thread_default ());
-  g_source_unref (source);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  self->tick = source;
   self->started = TRUE;
 }
 
@@ -395,8 +405,12 @@ ep_node_connections_stop (EpNode *self)
   GHashTableIter iter;
   EpNodePeer *peer;
 
-  g_clear_handle_id (&self->tick_id, g_source_remove);
-  g_clear_handle_id (&self->ack_flush_id, g_source_remove);
+  if (self->tick != NULL)
+    g_source_destroy (self->tick);
+  g_clear_pointer (&self->tick, g_source_unref);
+  if (self->ack_flush != NULL)
+    g_source_destroy (self->ack_flush);
+  g_clear_pointer (&self->ack_flush, g_source_unref);
   if (self->lan != NULL)
     g_signal_handlers_disconnect_by_data (self->lan, self);
   if (self->sessions != NULL)

@@ -236,7 +236,7 @@ on_flush_acks (gpointer user_data)
 {
   EpNode *self = user_data;
 
-  self->ack_flush_id = 0;
+  g_clear_pointer (&self->ack_flush, g_source_unref);
   ep_node_delivery_flush_acks (self);
   return G_SOURCE_REMOVE;
 }
@@ -250,6 +250,14 @@ ep_node_delivery_flush_acks (EpNode *self)
   g_hash_table_iter_init (&iter, self->peers);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &peer))
     {
+      guint n_new = peer->acks->len;
+
+      if (n_new == 0)
+        continue;
+
+      /* Each id goes out in two receipts, so that one lost datagram does not
+       * cost a retransmission of everything it acknowledged. */
+      g_array_append_vals (peer->acks, peer->acked->data, peer->acked->len);
       for (guint done = 0; done < peer->acks->len;)
         {
           guint n = MIN (peer->acks->len - done, EP_FRAME_MAX_RECEIPT_IDS);
@@ -268,6 +276,8 @@ ep_node_delivery_flush_acks (EpNode *self)
           ep_node_peer_send_frame (peer, frame);
           done += n;
         }
+      g_array_set_size (peer->acked, 0);
+      g_array_append_vals (peer->acked, peer->acks->data, n_new);
       g_array_set_size (peer->acks, 0);
     }
 }
@@ -298,8 +308,14 @@ on_message_stored (GObject      *source,
   if (peer != NULL)
     {
       g_array_append_vals (peer->acks, ep_message_get_id_bytes (message), 1);
-      if (self->ack_flush_id == 0 && self->started)
-        self->ack_flush_id = g_idle_add_full (G_PRIORITY_DEFAULT, on_flush_acks, self, NULL);
+      if (self->ack_flush == NULL && self->started)
+        {
+          self->ack_flush = g_idle_source_new ();
+          g_source_set_priority (self->ack_flush, G_PRIORITY_DEFAULT);
+          g_source_set_callback (self->ack_flush, on_flush_acks, self, NULL);
+          g_source_set_static_name (self->ack_flush, "[ep-node] acks");
+          g_source_attach (self->ack_flush, g_main_context_get_thread_default ());
+        }
     }
 
   if (duplicate)

@@ -55,6 +55,7 @@ typedef struct
   GQueue          outbox;           /* EpNodeOutItem, in Lamport order */
   GHashTable     *outbox_ids;       /* id hex → GList link in outbox */
   GArray         *acks;             /* ids to acknowledge, 16 bytes each */
+  GArray         *acked;            /* the last receipt's ids, repeated once */
   EpFragmentAssembler *assembler;
   guint32         next_local_id;
   gint64          next_request;     /* outgoing request: when to send it again */
@@ -90,8 +91,8 @@ struct _EpNode
   GHashTable       *hints;            /* hex → GSocketAddress: where keys were seen */
   EpRateLimit      *request_by_address;
   EpRateLimit      *request_by_key;
-  guint             tick_id;
-  guint             ack_flush_id;
+  GSource          *tick;
+  GSource          *ack_flush;
   gboolean          started;
   GCancellable     *cancellable;
 };
@@ -110,6 +111,7 @@ void         ep_node_peer_remove           (EpNode          *self,
                                             EpNodePeer      *peer);
 void         ep_node_peer_free             (EpNodePeer      *peer);
 gboolean     ep_node_peer_is_up            (EpNodePeer      *peer);
+void         ep_node_peer_update_presence  (EpNodePeer      *peer);
 gboolean     ep_node_peer_send_frame       (EpNodePeer      *peer,
                                             const EpFrame   *frame);
 void         ep_node_connections_start     (EpNode          *self);

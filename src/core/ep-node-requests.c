@@ -204,6 +204,7 @@ stranger_request (EpNodePeer    *peer,
       g_clear_object (&peer->address);
       peer->address = g_object_ref (address);
     }
+  ep_node_peer_update_presence (peer);
   g_signal_emit (self, ep_node_signals[EP_NODE_SIGNAL_CONTACT_REQUEST], 0, contact,
                  frame->text != NULL ? frame->text : "");
 }
@@ -423,6 +424,7 @@ ep_node_add_contact (EpNode      *self,
           g_clear_object (&peer->address);
           peer->address = g_object_ref (ep_session_get_remote_address (peer->session));
         }
+      ep_node_peer_update_presence (peer);
     }
   peer = ep_node_peer_ensure (self, key);
   g_free (peer->request_text);

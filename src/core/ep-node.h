@@ -58,7 +58,7 @@ G_BEGIN_DECLS
 #define EP_NODE_STORE_FILE_NAME     "store.sqlite"
 #define EP_NODE_DHT_STATE_FILE_NAME "dht.state"
 #define EP_NODE_MAX_PENDING_REQUESTS 32
-#define EP_NODE_WINDOW               64
+#define EP_NODE_WINDOW               128
 
 #define EP_NODE_ERROR (ep_node_error_quark ())
 
