@@ -380,8 +380,9 @@ on_lan_peer_found (EpLanDiscovery *lan,
                    GSocketAddress *address,
                    EpNode         *self)
 {
-  if (g_bytes_get_size (key) != 32)
-    return;
+  if (g_bytes_get_size (key) != 32 || self->udp == NULL
+      || !ep_udp_has_family (self->udp, g_socket_address_get_family (address)))
+    return;   /* we could not reach it from our sockets */
   ep_node_add_peer_address (self, g_bytes_get_data (key, NULL), address);
 }
 
