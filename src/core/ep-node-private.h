@@ -100,7 +100,6 @@ struct _EpNode
 /* ep-node-profile.c */
 gboolean     ep_node_profile_load          (EpNode          *self,
                                             GError         **error);
-void         ep_node_settings_clear        (EpNodeSettings  *settings);
 
 /* ep-node-connections.c */
 EpNodePeer  *ep_node_peer_lookup           (EpNode          *self,

@@ -83,6 +83,8 @@ typedef struct
   gboolean  lan_discovery;
 } EpNodeSettings;
 
+void ep_node_settings_clear (EpNodeSettings *settings);
+
 /* Times in ms (tests shorten them). */
 typedef struct
 {

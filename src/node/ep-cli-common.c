@@ -11,7 +11,7 @@
 #include "ep-cli.h"
 #include "ep-cli-common.h"
 
-/* The public Mainline routers: only `serve` uses them, and only by default. */
+/* The public Mainline routers: `serve` and `chat` use them, and only by default. */
 static const char * const default_bootstrap[] = {
   "router.bittorrent.com:6881",
   "dht.transmissionbt.com:6881",
@@ -84,6 +84,13 @@ ep_cli_net_open (EpCliNetOptions   *options,
 
   dht = ep_dht_new (udp);
   return dht;
+}
+
+/* The public Mainline routers, for a program that joins by default. */
+const char * const *
+ep_cli_default_bootstrap (void)
+{
+  return default_bootstrap;
 }
 
 static gboolean

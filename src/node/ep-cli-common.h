@@ -18,6 +18,8 @@ int           ep_cli_dht_main            (int               argc,
                                           char            **argv);
 int           ep_cli_serve_main          (int               argc,
                                           char            **argv);
+int           ep_cli_chat_main           (int               argc,
+                                          char            **argv);
 
 /* Every network subcommand takes these. */
 typedef struct
@@ -39,6 +41,8 @@ EpDht        *ep_cli_net_open            (EpCliNetOptions  *options,
                                           gboolean          allow_default_bootstrap,
                                           char           ***bootstrap_out,
                                           GError          **error);
+
+const char * const *ep_cli_default_bootstrap (void);
 
 /* Spins the main context until the node is ready, at most @seconds. */
 gboolean      ep_cli_wait_ready          (EpDht            *dht,

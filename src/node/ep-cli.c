@@ -17,6 +17,7 @@
 
 /* Keep sorted by name; each subcommand lives in ep-cli-<name>.c. */
 static const EpCliCommand commands[] = {
+  { "chat", N_("A chat client speaking JSON lines on standard input and output"), ep_cli_chat_main },
   { "dht", N_("One-shot DHT operations: put, get, announce, peers"), ep_cli_dht_main },
   { "id", N_("Print the profile’s contact ID and key, creating them on first use"), ep_cli_id_main },
   { "noise-vectors", N_("Check the Noise implementation against test vectors"), ep_cli_noise_vectors_main },

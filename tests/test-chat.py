@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+# test-chat.py — `encryptedp2p-node chat` processes talking to each other
+#
+# Two chat processes with no bootstrap find each other by LAN discovery
+# (run through run-lan-discovery.sh, in a namespace of their own), add,
+# accept and chat with presence and statuses; then one is killed with
+# SIGKILL while sending 1000 messages, restarted, and every message must
+# arrive exactly once, in the order the sender's history has them.
+#
+# TAP on stdout. Standard library only.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+NODE = os.environ.get("EP_NODE", "encryptedp2p-node")
+TOTAL = 1000
+
+tests_run = 0
+
+
+def ok(cond, what):
+    global tests_run
+    tests_run += 1
+    print(("ok" if cond else "not ok") + " %d - %s" % (tests_run, what), flush=True)
+    if not cond:
+        print("Bail out! %s" % what, flush=True)
+        sys.exit(1)
+
+
+class Chat:
+    def __init__(self, profile, name):
+        self.profile = profile
+        self.name = name
+        self.proc = subprocess.Popen(
+            [NODE, "chat", "--profile", profile, "--no-default-bootstrap",
+             "--bind", "127.0.0.1", "--name", name],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, bufsize=1)
+        self.events = queue.Queue()
+        self.seen = []
+        self.stderr = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+        self.ready = self.expect(lambda e: e["event"] == "ready", 20, "ready")
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.events.put(json.loads(line))
+        self.events.put(None)
+
+    def _read_err(self):
+        for line in self.proc.stderr:
+            self.stderr.append(line)
+
+    def send(self, **cmd):
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+
+    def expect(self, pred, timeout, what):
+        """The first event (seen or new) matching pred; it is taken."""
+        for i, e in enumerate(self.seen):
+            if pred(e):
+                return self.seen.pop(i)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("%s: no %s within %ss; stderr: %s"
+                                     % (self.name, what, timeout, "".join(self.stderr)[-2000:]))
+            try:
+                e = self.events.get(timeout=left)
+            except queue.Empty:
+                continue
+            if e is None:
+                raise AssertionError("%s exited waiting for %s: %s"
+                                     % (self.name, what, "".join(self.stderr)[-2000:]))
+            if pred(e):
+                return e
+            self.seen.append(e)
+
+    def history(self, key, limit=5000):
+        self.send(cmd="history", **{"with": key, "limit": limit})
+        return self.expect(lambda e: e["event"] == "history", 20, "history")["messages"]
+
+    def quit(self):
+        self.proc.stdin.close()
+        return self.proc.wait(timeout=20)
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+
+def main():
+    print("1..16", flush=True)
+    root = tempfile.mkdtemp(prefix="ep-chat-")
+    procs = []
+    try:
+        a = Chat(os.path.join(root, "a"), "Alice")
+        procs.append(a)
+        b = Chat(os.path.join(root, "b"), "Bob")
+        procs.append(b)
+        akey, bkey = a.ready["key"], b.ready["key"]
+        ok(len(akey) == 64 and a.ready["port"] > 0 and len(a.ready["id"]) == 61,
+           "ready carries id, key and port")
+
+        a.send(cmd="id")
+        ok(a.expect(lambda e: e["event"] == "ready", 5, "id answer")["key"] == akey,
+           "id is answered")
+
+        a.send(cmd="add", id=b.ready["id"], text="it is Alice")
+        added = a.expect(lambda e: e["event"] in ("contact-added", "error"), 10, "add answer")
+        ok(added["event"] == "contact-added" and added["key"] == bkey
+           and added["state"] == "outgoing-pending", "add is answered, pending")
+
+        req = b.expect(lambda e: e["event"] == "contact-request", 20, "contact-request")
+        ok(req["key"] == akey and req["text"] == "it is Alice" and req["name"] == "Alice",
+           "the request arrives by LAN discovery with key, name and text")
+
+        b.send(cmd="accept", key=akey)
+        acc = b.expect(lambda e: e["event"] in ("contact-added", "error"), 10, "accept answer")
+        ok(acc["event"] == "contact-added" and acc["key"] == akey and acc["state"] == "accepted",
+           "accept is answered")
+        acc = a.expect(lambda e: e["event"] == "contact-added" and e["state"] == "accepted",
+                       20, "acceptance")
+        a.expect(lambda e: e["event"] == "presence" and e["key"] == bkey and e["online"], 20,
+                 "presence of B")
+        b.expect(lambda e: e["event"] == "presence" and e["key"] == akey and e["online"], 20,
+                 "presence of A")
+        ok(True, "both accepted and see each other online")
+
+        a.send(cmd="send", to=bkey, text="hello Bob")
+        queued = a.expect(lambda e: e["event"] in ("status", "error"), 10, "send answer")
+        ok(queued["event"] == "status" and queued["status"] == "queued", "send is answered: queued")
+        mid = queued["msg_id"]
+        msg = b.expect(lambda e: e["event"] == "message", 20, "message")
+        ok(msg["from"] == akey and msg["text"] == "hello Bob" and msg["msg_id"] == mid
+           and msg["ts"] > 0, "the message arrives")
+        a.expect(lambda e: e["event"] == "status" and e["msg_id"] == mid
+                 and e["status"] == "sent", 20, "sent")
+        a.expect(lambda e: e["event"] == "status" and e["msg_id"] == mid
+                 and e["status"] == "delivered", 20, "delivered")
+        ok(True, "statuses: queued, sent, delivered")
+
+        b.send(cmd="send", to=akey, text="hi Alice")
+        back = a.expect(lambda e: e["event"] == "message", 20, "reply")
+        ok(back["from"] == bkey and back["text"] == "hi Alice", "the reply arrives")
+
+        a.send(cmd="contacts")
+        contacts = a.expect(lambda e: e["event"] == "contacts", 10, "contacts")["contacts"]
+        ok(len(contacts) == 1 and contacts[0]["key"] == bkey and contacts[0]["online"]
+           and contacts[0]["state"] == "accepted" and contacts[0]["name"] == "Bob",
+           "contacts lists B, online, accepted, named")
+
+        # SIGKILL in the middle of sending 1000.
+        for i in range(TOTAL):
+            a.send(cmd="send", to=bkey, text="bulk %d" % i)
+        queued = 0
+        while queued < TOTAL // 3:
+            e = a.expect(lambda e: e["event"] == "status" and e["status"] == "queued", 30,
+                         "queued")
+            queued += 1
+        a.kill()
+        procs.remove(a)
+
+        a = Chat(os.path.join(root, "a"), "Alice")
+        procs.append(a)
+        stored = [m["text"] for m in a.history(bkey) if m["outgoing"]
+                  and m["text"].startswith("bulk ")]
+        ok(len(stored) >= queued and len(stored) == len(set(stored)),
+           "after SIGKILL the outbox kept every queued message (%d of %d answered, %d stored)"
+           % (queued, TOTAL, len(stored)))
+        for i in range(TOTAL):
+            if "bulk %d" % i not in stored:
+                a.send(cmd="send", to=bkey, text="bulk %d" % i)
+
+        deadline = time.monotonic() + 90
+        while True:
+            got = [m["text"] for m in b.history(akey) if not m["outgoing"]
+                   and m["text"].startswith("bulk ")]
+            if len(got) >= TOTAL or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        ok(len(got) == TOTAL and len(set(got)) == TOTAL,
+           "all %d delivered exactly once (%d received, %d distinct)"
+           % (TOTAL, len(got), len(set(got))))
+        sent_order = [m["text"] for m in a.history(bkey) if m["outgoing"]
+                      and m["text"].startswith("bulk ")]
+        ok(got == sent_order, "in the sender's order")
+
+        deadline = time.monotonic() + 30
+        while True:
+            statuses = [m["status"] for m in a.history(bkey) if m["outgoing"]]
+            if all(s == "delivered" for s in statuses) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        ok(all(s == "delivered" for s in statuses), "the sender sees every one delivered")
+
+        codes = [a.quit(), b.quit()]
+        procs.clear()
+        ok(codes == [0, 0], "closing standard input quits cleanly")
+    finally:
+        for p in procs:
+            p.kill()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as e:
+        print("not ok - %s" % e, flush=True)
+        print("Bail out!", flush=True)
+        sys.exit(1)
