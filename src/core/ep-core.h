@@ -19,6 +19,7 @@
 #include "ep-lan-discovery.h"
 #include "ep-noise.h"
 #include "ep-presence-record.h"
+#include "ep-presence.h"
 #include "ep-profile.h"
 #include "ep-rate-limit.h"
 #include "ep-replay-window.h"
