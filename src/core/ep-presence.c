@@ -187,7 +187,8 @@ ep_presence_init (EpPresence *self)
 /**
  * ep_presence_new:
  * @dht: the node to publish and look up through
- * @identity: whose record we publish
+ * @identity: (nullable): whose record we publish; without one, EpPresence
+ *   only resolves
  * @seq_path: (nullable): the seq file (EP_PRESENCE_SEQ_FILE_NAME in the
  *   profile, say)
  *
@@ -204,14 +205,14 @@ ep_presence_new (EpDht       *dht,
   gint64 last = 0;
 
   g_return_val_if_fail (EP_IS_DHT (dht), NULL);
-  g_return_val_if_fail (EP_IS_IDENTITY (identity), NULL);
+  g_return_val_if_fail (identity == NULL || EP_IS_IDENTITY (identity), NULL);
 
   if (seq_path != NULL && !read_seq_file (seq_path, &last, error))
     return NULL;
 
   self = g_object_new (EP_TYPE_PRESENCE, NULL);
   self->dht = g_object_ref (dht);
-  self->identity = g_object_ref (identity);
+  self->identity = identity != NULL ? g_object_ref (identity) : NULL;
   self->seq_path = g_strdup (seq_path);
   self->last_published = last;
   ep_hlc_init (&self->hlc, last, NULL, NULL);
@@ -336,6 +337,12 @@ ep_presence_publish_async (EpPresence          *self,
   data = g_new0 (PublishData, 1);
   g_task_set_task_data (task, data, (GDestroyNotify) publish_data_free);
 
+  if (self->identity == NULL)
+    {
+      g_task_return_new_error (task, EP_PRESENCE_ERROR, EP_PRESENCE_ERROR_FAILED,
+                               _("There is no identity to publish a presence record for"));
+      return;
+    }
   if (self->endpoints->len == 0)
     {
       g_task_return_new_error (task, EP_PRESENCE_ERROR, EP_PRESENCE_ERROR_NO_ENDPOINTS,
@@ -420,7 +427,7 @@ republish (EpPresence *self)
       return;
     }
   self->republish_pending = FALSE;
-  if (self->endpoints->len == 0)
+  if (self->endpoints->len == 0 || self->identity == NULL)
     return;
   self->publishing = TRUE;
   ep_presence_publish_async (self, self->cancellable, on_republished, g_object_ref (self));

@@ -57,7 +57,8 @@ G_DECLARE_FINAL_TYPE (EpPresence, ep_presence, EP, PRESENCE, GObject)
 
 GQuark              ep_presence_error_quark      (void);
 
-/* @seq_path: (nullable): the seq file; read here, an absent file is seq 0. */
+/* @identity: (nullable): without one only resolving works.
+ * @seq_path: (nullable): the seq file; read here, an absent file is seq 0. */
 EpPresence         *ep_presence_new              (EpDht                *dht,
                                                   EpIdentity           *identity,
                                                   const char           *seq_path,
