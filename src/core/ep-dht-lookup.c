@@ -442,8 +442,11 @@ again:
     {
       EpDhtCandidate *c = &g_array_index (self->candidates, EpDhtCandidate, i);
 
+      /* Penalised since it was learned (by another path, say), or queried
+       * by another path: not ours to ask. */
       if (c->state == CANDIDATE_NEW && self->in_flight < self->dht->alpha
-          && (claimed_elsewhere (self, c) || !send_to (self, c)))
+          && (ep_dht_penalised_compact (self->dht, c->id, c->addr, c->addr_len)
+              || claimed_elsewhere (self, c) || !send_to (self, c)))
         c->state = CANDIDATE_FAILED;
       if (c->state == CANDIDATE_FAILED)
         continue;
