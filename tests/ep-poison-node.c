@@ -150,7 +150,6 @@ ep_poison_node_new (const char    *host,
                     GError       **error)
 {
   g_autoptr(EpPoisonNode) self = g_new0 (EpPoisonNode, 1);
-  g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (host);
 
   self->udp = ep_udp_new (host, 0, error);
