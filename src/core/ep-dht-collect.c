@@ -393,6 +393,8 @@ fill_put (Collect   *c,
 static void
 put_round_done (Collect *c)
 {
+  if (c->returned)
+    return;   /* cancelled meanwhile */
   if (c->n_dropped > 0 && c->attempt < MAX_ATTEMPTS)
     {
       put_attempt (c);
