@@ -308,6 +308,21 @@ test_not_found (void)
   g_assert_null (record);
   g_assert_error (error, EP_PRESENCE_ERROR, EP_PRESENCE_ERROR_NOT_FOUND);
   g_assert_cmpuint (counters.offered, ==, 0);
+
+  /* Cancelled: says so at once; the lookups still in flight end quietly. */
+  {
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GError) cancelled = NULL;
+
+    ep_presence_resolve_async (presence, ep_identity_get_public_key (nobody), cancellable,
+                               store_result, &result);
+    g_cancellable_cancel (cancellable);
+    spin (&net, (gpointer *) &result, 5000);
+    g_assert_null (ep_presence_resolve_finish (presence, result, NULL, &cancelled));
+    g_assert_error (cancelled, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    spin (&net, NULL, 1000);
+  }
   g_clear_object (&presence);
   net_teardown (&net);
 }
