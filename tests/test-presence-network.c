@@ -276,6 +276,23 @@ test_republish (void)
           g_signal_handler_disconnect (resolvers[r], id);
         }
 
+      /* Unchanged endpoints are published again on the timer (shortened
+       * from 30 minutes to 1 second here). */
+      if (round == 2)
+        {
+          ep_presence_stop (presence);
+          ep_presence_set_republish_interval (presence, 1);
+          for (guint k = 0; k < 2; k++)
+            {
+              published = 0;
+              /* k = 0: publishes at once; k = 1: already started, the timer does */
+              ep_presence_start (presence);
+              spin_until_set (&net, &published);
+              g_assert_cmpint (published, >, last_seq);
+              last_seq = published;
+            }
+        }
+
       /* Goes away. */
       ep_presence_stop (presence);
     }

@@ -33,6 +33,7 @@ struct _EpPresence
   gint64                 last_published;
   gint64                 lifetime;
   guint                  n_paths;
+  guint                  republish_seconds;
 
   GPtrArray             *endpoints;         /* GInetSocketAddress */
   gboolean               started;
@@ -179,6 +180,7 @@ ep_presence_init (EpPresence *self)
 {
   self->lifetime = EP_PRESENCE_DEFAULT_LIFETIME;
   self->n_paths = EP_DHT_DEFAULT_PATHS;
+  self->republish_seconds = EP_PRESENCE_REPUBLISH_SECONDS;
   self->endpoints = g_ptr_array_new_with_free_func (g_object_unref);
   self->last_seqs = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
                                            (GDestroyNotify) g_bytes_unref, g_free);
@@ -239,6 +241,16 @@ ep_presence_set_paths (EpPresence *self,
 {
   g_return_if_fail (EP_IS_PRESENCE (self));
   self->n_paths = CLAMP (n_paths, 1, 8);
+}
+
+/* Takes effect at the next ep_presence_start(). */
+void
+ep_presence_set_republish_interval (EpPresence *self,
+                                    guint       seconds)
+{
+  g_return_if_fail (EP_IS_PRESENCE (self));
+  g_return_if_fail (seconds > 0);
+  self->republish_seconds = seconds;
 }
 
 void
@@ -449,7 +461,7 @@ ep_presence_start (EpPresence *self)
     return;
   self->started = TRUE;
   self->cancellable = g_cancellable_new ();
-  self->republish_timer = g_timeout_source_new_seconds (EP_PRESENCE_REPUBLISH_SECONDS);
+  self->republish_timer = g_timeout_source_new_seconds (self->republish_seconds);
   g_source_set_callback (self->republish_timer, on_republish_timer, self, NULL);
   g_source_attach (self->republish_timer, g_main_context_get_thread_default ());
   republish (self);

@@ -69,6 +69,9 @@ EpIdentity         *ep_presence_get_identity     (EpPresence           *self);
 /* Disjoint paths for lookups and puts (default EP_DHT_DEFAULT_PATHS). */
 void                ep_presence_set_paths        (EpPresence           *self,
                                                   guint                 n_paths);
+/* Default EP_PRESENCE_REPUBLISH_SECONDS; for tests. */
+void                ep_presence_set_republish_interval (EpPresence     *self,
+                                                  guint                 seconds);
 void                ep_presence_set_lifetime     (EpPresence           *self,
                                                   gint64                seconds);
 /* The clock for timestamps, expiry checks and the HLC (tests); %NULL for
