@@ -27,6 +27,7 @@ typedef struct
   guint       n_sent;          /* status events "sent" */
   guint       n_delivered;     /* status events "delivered" */
   gboolean    lan;
+  char      **bootstrap;     /* borrowed */
   guint8      key[32];
   char        hex[65];
 } TestNode;
@@ -40,7 +41,9 @@ static const EpNodeTiming fast_node_timing = {
   .request_retry_ms = 300,
   .stranger_ms = 3000,
   .resolve_ms = 300000,
-  .resolve_queued_ms = 30000,
+  .resolve_queued_ms = 1000,
+  .dht_query_timeout_ms = 400,
+  .dht_one_address = TRUE,
 };
 
 static const EpSessionTiming fast_session_timing = {
@@ -195,6 +198,8 @@ test_node_start (TestNode *t)
   settings->bind_address = g_strdup ("127.0.0.1");
   settings->port = 0;
   settings->lan_discovery = t->lan;
+  g_strfreev (settings->bootstrap);
+  settings->bootstrap = g_strdupv (t->bootstrap);
   ep_node_set_timing (t->node, &fast_node_timing);
   g_signal_connect (t->node, "message-received", G_CALLBACK (on_message_received), t);
   g_signal_connect (t->node, "contact-request", G_CALLBACK (on_contact_request), t);
@@ -446,4 +451,63 @@ check_history (TestNode   *t,
         g_assert_cmpstr (g_ptr_array_index (texts, i), ==, expected);
       }
   }
+}
+
+/* A DHT of @n nodes on 127.0.0.1, for nodes that find each other only by
+ * their presence records. */
+typedef struct
+{
+  guint    n;
+  EpUdp  **udp;
+  EpDht  **dht;
+  char    *bootstrap[2];
+} DhtNet;
+
+static gboolean
+dht_net_joined (gpointer data)
+{
+  DhtNet *net = data;
+
+  for (guint i = 0; i < net->n; i++)
+    if (ep_dht_get_n_nodes (net->dht[i]) < MIN (net->n - 1, 8))
+      return FALSE;
+  return TRUE;
+}
+
+static void
+dht_net_start (DhtNet *net,
+               guint   n)
+{
+  net->n = n;
+  net->udp = g_new0 (EpUdp *, n);
+  net->dht = g_new0 (EpDht *, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      net->udp[i] = ep_udp_new ("127.0.0.1", 0, &error);
+      g_assert_no_error (error);
+      net->dht[i] = ep_dht_new (net->udp[i]);
+      ep_dht_set_max_nodes_per_ip (net->dht[i], 0);
+      ep_dht_set_query_timeout (net->dht[i], 400);
+    }
+  net->bootstrap[0] = g_strdup_printf ("127.0.0.1:%u", ep_udp_get_port (net->udp[0]));
+  net->bootstrap[1] = NULL;
+  ep_dht_start (net->dht[0], NULL);
+  for (guint i = 1; i < n; i++)
+    ep_dht_start (net->dht[i], (const char * const *) net->bootstrap);
+  g_assert_true (spin_until (dht_net_joined, net, 60));
+}
+
+static void
+dht_net_stop (DhtNet *net)
+{
+  for (guint i = 0; i < net->n; i++)
+    {
+      g_object_unref (net->dht[i]);
+      g_object_unref (net->udp[i]);
+    }
+  g_free (net->dht);
+  g_free (net->udp);
+  g_free (net->bootstrap[0]);
 }

@@ -465,6 +465,58 @@ test_request_flood (void)
 }
 
 static void
+test_dht_presence (void)
+{
+  TestNode a = { 0 }, b = { 0 };
+  Count got = { &b, 1 }, delivered = { &a, 1 };
+  Pair pair = { &a, &b };
+  DhtNet net = { 0 };
+  gint64 start;
+
+  dht_net_start (&net, 24);
+  a.bootstrap = b.bootstrap = net.bootstrap;
+  test_node_start (&a);
+  test_node_start (&b);
+
+  /* No LAN, no address: A finds B's presence record in the DHT; B's answer
+   * goes back over the session A opened. */
+  start = g_get_monotonic_time ();
+  befriend (&a, &b, FALSE);
+  g_test_message ("added, asked, accepted and connected through the DHT in %.0f ms",
+                  (g_get_monotonic_time () - start) / 1e3);
+  g_assert_cmpuint (ep_node_get_counters (a.node)->presence_resolved, >=, 1);
+  send_many (&a, &b, "via the DHT", 1);
+  g_assert_true (spin_until (received_at_least, &got, 10));
+  g_assert_true (spin_until (delivered_at_least, &delivered, 10));
+
+  /* Both restart on new ports: they find each other again by their records. */
+  test_node_stop (&a);
+  test_node_stop (&b);
+  {
+    g_autofree char *state = g_build_filename (a.dir, EP_NODE_DHT_STATE_FILE_NAME, NULL);
+    g_autofree char *seq = g_build_filename (a.dir, EP_PRESENCE_SEQ_FILE_NAME, NULL);
+    g_autofree char *profile = g_build_filename (a.dir, EP_NODE_PROFILE_FILE_NAME, NULL);
+    g_autofree char *text = NULL;
+
+    /* The routing table is kept for the next start, and the seq we published. */
+    g_assert_true (g_file_test (state, G_FILE_TEST_IS_REGULAR));
+    g_assert_true (g_file_test (seq, G_FILE_TEST_IS_REGULAR));
+    g_assert_true (g_file_get_contents (profile, &text, NULL, NULL));
+    g_assert_null (strstr (text, "\"seq\" : 0"));
+  }
+  test_node_start (&b);
+  test_node_start (&a);
+  start = g_get_monotonic_time ();
+  g_assert_true (spin_until (pair_connected, &pair, 30));
+  g_test_message ("reconnected through the DHT in %.0f ms",
+                  (g_get_monotonic_time () - start) / 1e3);
+
+  test_node_clear (&a);
+  test_node_clear (&b);
+  dht_net_stop (&net);
+}
+
+static void
 test_profile_file (void)
 {
   TestNode a = { 0 };
@@ -536,6 +588,7 @@ main (int   argc,
   g_test_add_func ("/ep/node/wrong-nospam", test_wrong_nospam);
   g_test_add_func ("/ep/node/request-flood", test_request_flood);
   g_test_add_func ("/ep/node/profile-file", test_profile_file);
+  g_test_add_func ("/ep/node/dht-presence", test_dht_presence);
   g_test_add_func ("/ep/node/lossy", test_lossy);
 
   ret = g_test_run ();

@@ -233,6 +233,11 @@ on_session_state_changed (EpSession  *session,
           break;
         }
       set_presence (peer, EP_CONTACT_PRESENCE_OFFLINE);
+      /* Never got through: the address may be stale, look again soon. */
+      if (ep_session_get_counters (session)->handshakes == 0)
+        peer->next_resolve = MIN (peer->next_resolve,
+                                  g_get_monotonic_time ()
+                                  + (gint64) peer->node->timing.resolve_queued_ms * 1000);
       peer->next_connect = g_get_monotonic_time ()
                            + (gint64) peer->connect_backoff_ms * 1000;
       peer->connect_backoff_ms = MIN (peer->connect_backoff_ms * 2,
@@ -363,9 +368,12 @@ on_tick (gpointer user_data)
           ep_node_requests_pump (peer, now);
           ep_node_delivery_pump (peer, now);
         }
-      else if (peer->address != NULL && !peer_connecting (peer) && now >= peer->next_connect
-               && peer_wanted (peer))
-        connect_peer (self, peer, now);
+      else if (peer_wanted (peer))
+        {
+          ep_node_presence_pump (peer, now);
+          if (peer->address != NULL && !peer_connecting (peer) && now >= peer->next_connect)
+            connect_peer (self, peer, now);
+        }
     }
 
   for (guint i = 0; i < expired->len; i++)

@@ -5,6 +5,7 @@
  * ep-node-connections.c  peers, sessions, LAN, presence, the timer
  * ep-node-delivery.c outbox, retransmission, frames in and out
  * ep-node-requests.c contact requests
+ * ep-node-presence.c our presence record, resolving contacts'
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -94,6 +95,7 @@ struct _EpNode
   GSource          *tick;
   GSource          *ack_flush;
   gboolean          started;
+  gboolean          publishing;
   GCancellable     *cancellable;
 };
 
@@ -129,6 +131,12 @@ void         ep_node_delivery_frame        (EpNodePeer      *peer,
                                             GBytes          *payload);
 void         ep_node_delivery_flush_acks   (EpNode          *self);
 void         ep_node_out_item_free         (EpNodeOutItem   *item);
+
+/* ep-node-presence.c */
+void         ep_node_presence_start        (EpNode          *self);
+void         ep_node_presence_stop         (EpNode          *self);
+void         ep_node_presence_pump         (EpNodePeer      *peer,
+                                            gint64           now);
 
 /* ep-node-requests.c */
 gboolean     ep_node_requests_incoming     (EpNode          *self,

@@ -418,6 +418,10 @@ ep_node_start_async (EpNode              *self,
 
   self->cancellable = g_cancellable_new ();
   self->dht = ep_dht_new (self->udp);
+  if (self->timing.dht_query_timeout_ms > 0)
+    ep_dht_set_query_timeout (self->dht, self->timing.dht_query_timeout_ms);
+  if (self->timing.dht_one_address)
+    ep_dht_set_max_nodes_per_ip (self->dht, 0);
   dht_state = g_build_filename (self->profile_dir, EP_NODE_DHT_STATE_FILE_NAME, NULL);
   if (g_file_test (dht_state, G_FILE_TEST_EXISTS)
       && !ep_dht_load_state (self->dht, dht_state, &error))
@@ -432,6 +436,7 @@ ep_node_start_async (EpNode              *self,
   self->request_by_key = ep_rate_limit_new (0.1, 3, 4096);
 
   ep_node_connections_start (self);
+  ep_node_presence_start (self);
 
   if (self->settings.lan_discovery)
     {
@@ -476,6 +481,7 @@ ep_node_stop (EpNode *self)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   ep_node_connections_stop (self);
+  ep_node_presence_stop (self);
 
   if (self->dht != NULL && ep_dht_get_n_nodes (self->dht) > 0)
     {
@@ -494,7 +500,6 @@ ep_node_stop (EpNode *self)
   if (self->lan != NULL)
     ep_lan_discovery_stop (self->lan);
   g_clear_object (&self->lan);
-  g_clear_object (&self->presence);
   g_clear_object (&self->sessions);
   g_clear_object (&self->dht);
   g_clear_object (&self->udp);

@@ -97,6 +97,8 @@ typedef struct
   guint stranger_ms;          /* 10000: how long an unknown key's session may stay */
   guint resolve_ms;           /* 300000: presence lookups of every contact */
   guint resolve_queued_ms;    /* 30000: … of a contact with queued messages */
+  guint dht_query_timeout_ms; /* 0: the DHT's default */
+  gboolean dht_one_address;   /* tests: a whole DHT on one loopback address */
 } EpNodeTiming;
 
 typedef struct
