@@ -69,6 +69,14 @@ outbox_add (EpNodePeer *peer,
                        g_queue_peek_tail_link (&peer->outbox));
 }
 
+/* A message just stored in the outbox joins the peer's queue. */
+void
+ep_node_delivery_queue (EpNodePeer *peer,
+                        EpMessage  *message)
+{
+  outbox_add (peer, message, 0);
+}
+
 static void
 on_outbox_loaded (GObject      *source,
                   GAsyncResult *result,

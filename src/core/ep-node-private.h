@@ -124,6 +124,8 @@ void         ep_node_connect_soon          (EpNode          *self,
 /* ep-node-delivery.c */
 void         ep_node_delivery_load_outbox  (EpNode          *self,
                                             GTask           *task);
+void         ep_node_delivery_queue        (EpNodePeer      *peer,
+                                            EpMessage       *message);
 void         ep_node_delivery_pump         (EpNodePeer      *peer,
                                             gint64           now);
 void         ep_node_delivery_session_up   (EpNodePeer      *peer);

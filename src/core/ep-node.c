@@ -530,12 +530,7 @@ on_message_stored (GObject      *source,
   peer = ep_node_peer_lookup (self, ep_message_get_contact_key_bytes (message));
   if (peer != NULL)
     {
-      EpNodeOutItem *item = g_new0 (EpNodeOutItem, 1);
-
-      item->message = g_object_ref (message);
-      g_queue_push_tail (&peer->outbox, item);
-      g_hash_table_insert (peer->outbox_ids, (gpointer) ep_message_get_id (message),
-                           g_queue_peek_tail_link (&peer->outbox));
+      ep_node_delivery_queue (peer, message);
       if (self->started)
         {
           ep_node_delivery_pump (peer, g_get_monotonic_time ());
