@@ -28,6 +28,7 @@ typedef struct
   guint       n_delivered;     /* status events "delivered" */
   gboolean    lan;
   char      **bootstrap;     /* borrowed */
+  gboolean    real_timing;   /* the defaults, not the shortened test timing */
   guint8      key[32];
   char        hex[65];
 } TestNode;
@@ -200,7 +201,16 @@ test_node_start (TestNode *t)
   settings->lan_discovery = t->lan;
   g_strfreev (settings->bootstrap);
   settings->bootstrap = g_strdupv (t->bootstrap);
-  ep_node_set_timing (t->node, &fast_node_timing);
+  if (!t->real_timing)
+    ep_node_set_timing (t->node, &fast_node_timing);
+  else
+    {
+      EpNodeTiming timing;
+
+      ep_node_get_timing (t->node, &timing);
+      timing.dht_one_address = TRUE;
+      ep_node_set_timing (t->node, &timing);
+    }
   g_signal_connect (t->node, "message-received", G_CALLBACK (on_message_received), t);
   g_signal_connect (t->node, "contact-request", G_CALLBACK (on_contact_request), t);
   g_signal_connect (t->node, "contact-request-answered", G_CALLBACK (on_answered), t);
@@ -211,7 +221,8 @@ test_node_start (TestNode *t)
   g_assert_true (spin_until (result_set, &result, 10));
   ep_node_start_finish (t->node, result, &error);
   g_assert_no_error (error);
-  ep_session_manager_set_timing (ep_node_get_session_manager (t->node), &fast_session_timing);
+  if (!t->real_timing)
+    ep_session_manager_set_timing (ep_node_get_session_manager (t->node), &fast_session_timing);
   memcpy (t->key, ep_identity_get_public_key (ep_node_get_identity (t->node)), 32);
   g_strlcpy (t->hex, ep_node_get_key (t->node), sizeof t->hex);
 }

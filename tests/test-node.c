@@ -415,8 +415,7 @@ flood (TestNode *target,
           g_assert_no_error (error);
           ep_identity_with_secrets (identity, make_manager, f);
           ep_session_manager_set_timing (f->manager, &flood_timing);
-          f->session = g_object_ref (ep_session_manager_connect (f->manager, to,
-                                                                 test_node_key (target)));
+          f->session = ep_session_manager_connect (f->manager, to, test_node_key (target));
           g_object_set_data (G_OBJECT (f->session), "nospam", GUINT_TO_POINTER (nospam));
           g_signal_connect (f->session, "state-changed", G_CALLBACK (on_flooder_state), f);
         }

@@ -194,6 +194,7 @@ session_up (EpNodePeer *peer)
   GSocketAddress *address = ep_session_get_remote_address (peer->session);
 
   peer->connect_backoff_ms = peer->node->timing.connect_retry_ms;
+  peer->resolve_backoff_ms = 0;
   if (address != NULL && !peer->stranger)
     {
       g_clear_object (&peer->address);
@@ -324,6 +325,7 @@ connect_peer (EpNode     *self,
   self->counters.connects++;
   peer->next_connect = now + (gint64) peer->connect_backoff_ms * 1000;
   attach_session (peer, session);
+  g_object_unref (session);
 }
 
 static gboolean
@@ -361,6 +363,12 @@ on_tick (gpointer user_data)
         {
           if (now >= peer->stranger_deadline)
             g_ptr_array_add (expired, peer);
+          continue;
+        }
+      if (peer_contact (peer) == NULL)
+        {
+          /* Its contact went away (deleted elsewhere): so does the peer. */
+          g_ptr_array_add (expired, peer);
           continue;
         }
       if (ep_node_peer_is_up (peer))

@@ -111,6 +111,7 @@ on_outbox_loaded (GObject      *source,
         outbox_add (peer, item->message, item->attempts);
     }
 
+  ep_node_finish_start (self);
   g_task_return_boolean (task, TRUE);
 }
 

@@ -157,6 +157,21 @@ ep_node_presence_stop (EpNode *self)
   self->publishing = FALSE;
 }
 
+static gboolean
+same_address (GSocketAddress *a,
+              GSocketAddress *b)
+{
+  GInetSocketAddress *x, *y;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (a) || !G_IS_INET_SOCKET_ADDRESS (b))
+    return FALSE;
+  x = G_INET_SOCKET_ADDRESS (a);
+  y = G_INET_SOCKET_ADDRESS (b);
+  return g_inet_socket_address_get_port (x) == g_inet_socket_address_get_port (y)
+         && g_inet_address_equal (g_inet_socket_address_get_address (x),
+                                  g_inet_socket_address_get_address (y));
+}
+
 static void
 use_record (EpNode           *self,
             EpNodePeer       *peer,
@@ -170,6 +185,10 @@ use_record (EpNode           *self,
 
       if (!ep_udp_has_family (self->udp, g_socket_address_get_family (address)))
         continue;
+      if (peer->session != NULL
+          && ep_session_get_state (peer->session) == EP_SESSION_STATE_CONNECTING
+          && !same_address (address, ep_session_get_remote_address (peer->session)))
+        ep_session_close (peer->session);   /* calling a stale address */
       g_clear_object (&peer->address);
       peer->address = g_object_ref (address);
       peer->connect_backoff_ms = self->timing.connect_retry_ms;
@@ -248,7 +267,13 @@ ep_node_presence_pump (EpNodePeer *peer,
             || (contact != NULL && ep_contact_get_request_state (contact)
                                    == EP_CONTACT_REQUEST_OUTGOING_PENDING);
   interval = waiting ? self->timing.resolve_queued_ms : self->timing.resolve_ms;
-  peer->next_resolve = now + (gint64) interval * 1000;
+  /* Right after a start records change (new ports, republished); look
+   * again soon, then less and less often. */
+  if (peer->resolve_backoff_ms == 0)
+    peer->resolve_backoff_ms = self->timing.connect_retry_ms;
+  else
+    peer->resolve_backoff_ms = MIN (peer->resolve_backoff_ms * 2, interval);
+  peer->next_resolve = now + (gint64) MIN (peer->resolve_backoff_ms, interval) * 1000;
   peer->resolving = TRUE;
 
   r = g_new0 (Resolution, 1);

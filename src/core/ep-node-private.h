@@ -64,6 +64,7 @@ typedef struct
   gboolean        answer_accept;    /* send REQUEST_ACCEPTED on the next session */
   gboolean        profile_sent;     /* our name went out on this session */
   gint64          next_resolve;
+  guint           resolve_backoff_ms; /* while unreachable: 1 s, doubling to the interval */
   gboolean        resolving;
 } EpNodePeer;
 
@@ -98,6 +99,9 @@ struct _EpNode
   gboolean          publishing;
   GCancellable     *cancellable;
 };
+
+/* ep-node.c */
+void         ep_node_finish_start          (EpNode          *self);
 
 /* ep-node-profile.c */
 gboolean     ep_node_profile_load          (EpNode          *self,

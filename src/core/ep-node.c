@@ -435,24 +435,6 @@ ep_node_start_async (EpNode              *self,
   self->request_by_address = ep_rate_limit_new (0.2, 16, 4096);
   self->request_by_key = ep_rate_limit_new (0.1, 3, 4096);
 
-  ep_node_connections_start (self);
-  ep_node_presence_start (self);
-
-  if (self->settings.lan_discovery)
-    {
-      self->lan = ep_lan_discovery_new (ep_identity_get_public_key (self->identity),
-                                        ep_udp_get_port (self->udp));
-      ep_lan_discovery_set_signer (self->lan, lan_sign, g_object_ref (self->identity),
-                                   g_object_unref);
-      ep_node_connections_watch_lan (self);
-      if (!ep_lan_discovery_start (self->lan, &error))
-        {
-          /* Not fatal: the DHT still finds contacts. */
-          g_debug ("LAN discovery unavailable: %s", error->message);
-          g_clear_error (&error);
-        }
-    }
-
   ep_contact_list_load_async (self->contacts, cancellable, on_contacts_loaded,
                               g_steal_pointer (&task));
 }
@@ -505,6 +487,33 @@ ep_node_stop (EpNode *self)
   g_clear_object (&self->udp);
   g_clear_pointer (&self->request_by_address, ep_rate_limit_free);
   g_clear_pointer (&self->request_by_key, ep_rate_limit_free);
+}
+
+/* The last step of starting, once contacts and outbox are loaded: only
+ * now may sessions come in and beacons go out, so that a contact is never
+ * taken for a stranger. */
+void
+ep_node_finish_start (EpNode *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  ep_node_connections_start (self);
+  ep_node_presence_start (self);
+
+  if (self->settings.lan_discovery)
+    {
+      self->lan = ep_lan_discovery_new (ep_identity_get_public_key (self->identity),
+                                        ep_udp_get_port (self->udp));
+      ep_lan_discovery_set_signer (self->lan, lan_sign, g_object_ref (self->identity),
+                                   g_object_unref);
+      ep_node_connections_watch_lan (self);
+      if (!ep_lan_discovery_start (self->lan, &error))
+        {
+          /* Not fatal: the DHT still finds contacts. */
+          g_debug ("LAN discovery unavailable: %s", error->message);
+          g_clear_error (&error);
+        }
+    }
 }
 
 /* Messages */
