@@ -553,8 +553,8 @@ test_profile_file (void)
   {
     guint8 k1[32], k2[32];
     g_autoptr(EpIdentity) other = ep_identity_new_random ();
-    EpIdentity *mine = ep_identity_load (g_build_filename (a.dir, "identity.key", NULL),
-                                         NULL, NULL, &error);
+    g_autofree char *key_path = g_build_filename (a.dir, "identity.key", NULL);
+    EpIdentity *mine = ep_identity_load (key_path, NULL, NULL, &error);
 
     g_assert_no_error (error);
     ep_identity_derive_key (mine, "store", k1);
