@@ -102,10 +102,13 @@ ep_node_peer_is_up (EpNodePeer *peer)
          && ep_session_get_state (peer->session) == EP_SESSION_STATE_ESTABLISHED;
 }
 
-/* Sends @frame whole or in fragments; FALSE when not every part left. */
+/* Sends @frame whole or in fragments under @local_id; FALSE when not every
+ * part left. A message keeps one local id across retransmissions so that
+ * the receiver's assembler fills its gaps from every copy. */
 gboolean
-ep_node_peer_send_frame (EpNodePeer    *peer,
-                         const EpFrame *frame)
+ep_node_peer_send_frame_as (EpNodePeer    *peer,
+                            const EpFrame *frame,
+                            guint32        local_id)
 {
   g_autoptr(GPtrArray) payloads = NULL;
   g_autoptr(GError) error = NULL;
@@ -113,8 +116,7 @@ ep_node_peer_send_frame (EpNodePeer    *peer,
   if (!ep_node_peer_is_up (peer))
     return FALSE;
 
-  payloads = ep_frame_to_payloads (frame, peer->next_local_id++, EP_FRAME_DEFAULT_PAYLOAD,
-                                   &error);
+  payloads = ep_frame_to_payloads (frame, local_id, EP_FRAME_DEFAULT_PAYLOAD, &error);
   if (payloads == NULL)
     {
       g_warning ("Could not encode a %s frame: %s", ep_frame_type_to_string (frame->type),
@@ -128,6 +130,14 @@ ep_node_peer_send_frame (EpNodePeer    *peer,
         return FALSE;
       }
   return TRUE;
+}
+
+/* Local ids of frames other than messages have the top bit clear. */
+gboolean
+ep_node_peer_send_frame (EpNodePeer    *peer,
+                         const EpFrame *frame)
+{
+  return ep_node_peer_send_frame_as (peer, frame, peer->next_local_id++ & 0x7fffffffu);
 }
 
 static EpContact *
