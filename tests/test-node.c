@@ -661,6 +661,32 @@ test_profile_file (void)
   g_assert_cmpstr (settings->bind_address, ==, "127.0.0.1");
   g_clear_object (&again);
 
+  /* Members of a newer version survive a save; odd types are ignored. */
+  {
+    g_autoptr(EpNode) third = NULL;
+    g_autofree char *saved = NULL;
+
+    g_assert_true (g_file_set_contents (path, "{\"version\":\"1\",\"future\":[1,2],"
+                                              "\"name\":7,\"settings\":{\"port\":\"x\","
+                                              "\"extra\":true,\"lan_discovery\":false}}",
+                                        -1, NULL));
+    third = ep_node_open (a.dir, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (ep_node_get_name (third), ==, "");
+    g_assert_false (ep_node_get_settings (third)->lan_discovery);
+    g_assert_cmpuint (ep_node_get_settings (third)->port, ==, 0);
+    g_assert_true (ep_node_save_profile (third, &error));
+    g_assert_true (g_file_get_contents (path, &saved, NULL, NULL));
+    g_assert_nonnull (strstr (saved, "\"future\""));
+    g_assert_nonnull (strstr (saved, "\"extra\""));
+    g_assert_true (g_file_set_contents (path, "[]", -1, NULL));
+    g_clear_object (&third);
+    third = ep_node_open (a.dir, NULL, &error);
+    g_assert_error (error, EP_NODE_ERROR, EP_NODE_ERROR_PROFILE);
+    g_assert_null (third);
+    g_clear_error (&error);
+  }
+
   /* The store is bound to the identity: its key comes from it. */
   {
     guint8 k1[32], k2[32];
