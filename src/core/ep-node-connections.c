@@ -140,6 +140,21 @@ ep_node_peer_send_frame (EpNodePeer    *peer,
   return ep_node_peer_send_frame_as (peer, frame, peer->next_local_id++ & 0x7fffffffu);
 }
 
+gboolean
+ep_node_same_address (GSocketAddress *a,
+                      GSocketAddress *b)
+{
+  GInetSocketAddress *x, *y;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (a) || !G_IS_INET_SOCKET_ADDRESS (b))
+    return FALSE;
+  x = G_INET_SOCKET_ADDRESS (a);
+  y = G_INET_SOCKET_ADDRESS (b);
+  return g_inet_socket_address_get_port (x) == g_inet_socket_address_get_port (y)
+         && g_inet_address_equal (g_inet_socket_address_get_address (x),
+                                  g_inet_socket_address_get_address (y));
+}
+
 static EpContact *
 peer_contact (EpNodePeer *peer)
 {
@@ -495,6 +510,19 @@ ep_node_add_peer_address (EpNode         *self,
   peer = g_hash_table_lookup (self->peers, hex);
   if (peer == NULL || peer->stranger)
     return;
+  if (ep_node_peer_is_up (peer))
+    {
+      GSocketAddress *current = ep_session_get_remote_address (peer->session);
+
+      /* Same family, another address: the peer restarted (a new port), and
+       * our session is with the process that went away. */
+      if (current == NULL
+          || g_socket_address_get_family (current) != g_socket_address_get_family (address)
+          || ep_node_same_address (current, address))
+        return;
+      g_debug ("%.8s moved: reconnecting", peer->hex);
+      ep_session_close (peer->session);
+    }
   g_clear_object (&peer->address);
   peer->address = g_object_ref (address);
   peer->connect_backoff_ms = self->timing.connect_retry_ms;
