@@ -26,6 +26,7 @@
 #include "ep-message.h"
 #include "ep-noise.h"
 #include "ep-presence-record.h"
+#include "ep-presence.h"
 #include "ep-profile.h"
 #include "ep-rate-limit.h"
 #include "ep-replay-window.h"

@@ -6,6 +6,17 @@
  * answered. Every candidate remembers the round it was learned in (nodes of
  * our own table are round 1), which gives the lookup's round count.
  *
+ * Hardening for lookups of items that matter (presence records):
+ *  - penalised nodes are never candidates, and a candidate the caller
+ *    rejects (ep_dht_lookup_reject) counts as failed: its nodes are not
+ *    followed and the window moves past it;
+ *  - disjoint paths (S/Kademlia): lookups sharing a claim table never query
+ *    the same node (by ID or by address); the first path to query a node
+ *    owns it, the others skip it. Seeds are dealt out round-robin;
+ *  - an extending window: until the caller marks the lookup found, a
+ *    finished window of k grows by k (up to a maximum), so a cloud of
+ *    empty-handed nodes next to the target cannot end the lookup early.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -39,6 +50,12 @@ struct _EpDhtLookup
   guint                 in_flight;
   guint                 queries;
   guint                 rounds;
+  guint                 window;
+  guint                 max_window;
+  gboolean              found;
+  GHashTable           *claims;          /* shared by disjoint paths: key → path + 1 */
+  guint                 path;
+  guint                 n_paths;
   gboolean              started;
   gboolean              done;
   EpDhtLookupReplyFunc  on_reply;
@@ -75,6 +92,9 @@ ep_dht_lookup_new (EpDht                *dht,
   self->on_reply = on_reply;
   self->on_done = on_done;
   self->user_data = user_data;
+  self->window = EP_RT_K;
+  self->max_window = EP_RT_K;
+  self->n_paths = 1;
   return self;
 }
 
@@ -91,6 +111,7 @@ ep_dht_lookup_unref (EpDhtLookup *self)
   if (!g_atomic_int_dec_and_test (&self->ref_count))
     return;
   g_array_unref (self->candidates);
+  g_clear_pointer (&self->claims, g_hash_table_unref);
   g_object_unref (self->dht);
   g_free (self);
 }
@@ -101,6 +122,80 @@ ep_dht_lookup_set_seq (EpDhtLookup *self,
 {
   self->has_seq = TRUE;
   self->seq = seq;
+}
+
+/**
+ * ep_dht_lookup_set_path:
+ * @claims: a table made by ep_dht_lookup_claims_new(), shared by the paths
+ * @path: this lookup's path, 0 … @n_paths - 1
+ */
+void
+ep_dht_lookup_set_path (EpDhtLookup *self,
+                        GHashTable  *claims,
+                        guint        path,
+                        guint        n_paths)
+{
+  g_clear_pointer (&self->claims, g_hash_table_unref);
+  self->claims = g_hash_table_ref (claims);
+  self->path = path;
+  self->n_paths = MAX (n_paths, 1);
+}
+
+GHashTable *
+ep_dht_lookup_claims_new (void)
+{
+  return g_hash_table_new_full (g_bytes_hash, g_bytes_equal, (GDestroyNotify) g_bytes_unref,
+                                NULL);
+}
+
+/* Grow the window up to @max_window answered nodes while nothing was found. */
+void
+ep_dht_lookup_set_max_window (EpDhtLookup *self,
+                              guint        max_window)
+{
+  self->max_window = MAX (max_window, EP_RT_K);
+}
+
+void
+ep_dht_lookup_set_found (EpDhtLookup *self)
+{
+  self->found = TRUE;
+}
+
+/* The candidate lied: it counts as failed and its nodes are not followed. */
+void
+ep_dht_lookup_reject (EpDhtLookup          *self,
+                      const EpDhtCandidate *candidate)
+{
+  for (guint i = 0; i < self->candidates->len; i++)
+    {
+      EpDhtCandidate *c = &g_array_index (self->candidates, EpDhtCandidate, i);
+
+      if (c == candidate)
+        c->state = CANDIDATE_FAILED;
+    }
+}
+
+/* TRUE if another path already queried this node; else it becomes ours. */
+static gboolean
+claimed_elsewhere (EpDhtLookup          *self,
+                   const EpDhtCandidate *c)
+{
+  g_autoptr(GBytes) id = NULL;
+  g_autoptr(GBytes) addr = NULL;
+  guint owner_id, owner_addr, mine = self->path + 1;
+
+  if (self->claims == NULL)
+    return FALSE;
+  id = g_bytes_new (c->id, EP_KRPC_ID_LEN);
+  addr = g_bytes_new (c->addr, c->addr_len);
+  owner_id = GPOINTER_TO_UINT (g_hash_table_lookup (self->claims, id));
+  owner_addr = GPOINTER_TO_UINT (g_hash_table_lookup (self->claims, addr));
+  if ((owner_id != 0 && owner_id != mine) || (owner_addr != 0 && owner_addr != mine))
+    return TRUE;
+  g_hash_table_insert (self->claims, g_steal_pointer (&id), GUINT_TO_POINTER (mine));
+  g_hash_table_insert (self->claims, g_steal_pointer (&addr), GUINT_TO_POINTER (mine));
+  return FALSE;
 }
 
 const guint8 *
@@ -151,6 +246,11 @@ add_candidate (EpDhtLookup  *self,
   if (memcmp (id, self->dht->id, EP_KRPC_ID_LEN) == 0
       || !ep_dht_addr_usable (self->dht, addr, addr_len))
     return;
+  if (ep_dht_penalised_compact (self->dht, id, addr, addr_len))
+    {
+      self->dht->counters.dropped_penalised++;
+      return;
+    }
 
   /* One entry per ID and per address: a node cannot fill the list with
    * aliases of itself. */
@@ -257,7 +357,8 @@ on_query_reply (EpDht           *dht,
 
   c = find_candidate (self, node_id, addr, addr_len);
   if (reply == NULL || reply->kind != EP_KRPC_RESPONSE
-      || memcmp (reply->id, node_id, EP_KRPC_ID_LEN) != 0)
+      || memcmp (reply->id, node_id, EP_KRPC_ID_LEN) != 0
+      || ep_dht_penalised_compact (dht, node_id, addr, addr_len))
     {
       /* Silent, refusing, or not the node we were told of. */
       if (c != NULL)
@@ -279,6 +380,15 @@ on_query_reply (EpDht           *dht,
       if (self->on_reply != NULL && !self->on_reply (self, c, reply, self->user_data))
         {
           finish (self);
+          goto out;
+        }
+      if (self->done)
+        goto out;
+      /* on_reply may have grown the array: look the candidate up again. */
+      c = find_candidate (self, node_id, addr, addr_len);
+      if (c != NULL && c->state == CANDIDATE_FAILED)
+        {
+          step (self);
           goto out;
         }
     }
@@ -325,17 +435,32 @@ step (EpDhtLookup *self)
     return;
 
   ep_dht_lookup_ref (self);
-  for (guint i = 0; i < self->candidates->len && window < EP_RT_K; i++)
+again:
+  all_answered = TRUE;
+  window = 0;
+  for (guint i = 0; i < self->candidates->len && window < self->window; i++)
     {
       EpDhtCandidate *c = &g_array_index (self->candidates, EpDhtCandidate, i);
 
-      if (c->state == CANDIDATE_NEW && self->in_flight < self->dht->alpha && !send_to (self, c))
+      /* Penalised since it was learned (by another path, say), or queried
+       * by another path: not ours to ask. */
+      if (c->state == CANDIDATE_NEW && self->in_flight < self->dht->alpha
+          && (ep_dht_penalised_compact (self->dht, c->id, c->addr, c->addr_len)
+              || claimed_elsewhere (self, c) || !send_to (self, c)))
         c->state = CANDIDATE_FAILED;
       if (c->state == CANDIDATE_FAILED)
         continue;
       window++;
       if (c->state != CANDIDATE_ANSWERED)
         all_answered = FALSE;
+    }
+
+  /* Nothing found among the k closest yet, and more nodes to ask: widen. */
+  if (all_answered && !self->found && self->window < self->max_window
+      && window == self->window)
+    {
+      self->window = MIN (self->window + EP_RT_K, self->max_window);
+      goto again;
     }
 
   /* The k closest that did not fail have all answered, or nobody is left
@@ -368,7 +493,8 @@ ep_dht_lookup_start (EpDhtLookup *self)
       if (tables[t] == NULL)
         continue;
       n = ep_routing_table_closest (tables[t], self->target, N_SEEDS, now, seeds);
-      for (guint i = 0; i < n; i++)
+      /* Disjoint paths deal the seeds out between them. */
+      for (guint i = self->path; i < n; i += self->n_paths)
         add_candidate (self, seeds[i].id, seeds[i].addr, seeds[i].addr_len, 1);
     }
   step (self);

@@ -449,7 +449,9 @@ handle_reply (EpDht           *self,
 
   /* It answered our query: that is how a node gets into the table. */
   table = ep_dht_table_for (self, addr_len);
-  if (table != NULL)
+  if (table != NULL && ep_dht_penalised_compact (self, msg->id, addr, addr_len))
+    self->counters.dropped_penalised++;
+  else if (table != NULL)
     {
       EpRtNode ping;
 

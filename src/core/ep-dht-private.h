@@ -4,7 +4,9 @@
  * ep-dht-net.c: addresses, transactions, datagram dispatch, BEP 42 vote;
  * ep-dht-server.c: answering queries;
  * ep-dht-lookup.c: iterative lookups;
- * ep-dht-ops.c: the async API built on lookups.
+ * ep-dht-ops.c: the async API built on lookups;
+ * ep-dht-penalty.c: the penalty box of nodes caught lying;
+ * ep-dht-collect.c: collect-all gets over disjoint paths, verified puts.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -32,6 +34,15 @@ typedef void (*EpDhtReplyFunc) (EpDht           *self,
                                 gpointer         user_data);
 
 typedef struct _EpDhtLookup EpDhtLookup;
+
+typedef struct
+{
+  guint8 id[EP_KRPC_ID_LEN];
+  guint8 addr[18];
+  guint8 addr_len;            /* 0: no address */
+  guint8 has_id;
+  gint64 until;               /* ep_dht_now () seconds; 0: free */
+} EpDhtPenalty;
 
 struct _EpDht
 {
@@ -89,6 +100,11 @@ struct _EpDht
   guint32          recent_pings[16];
   guint            recent_pings_next;
 
+  /* The penalty box: a ring, the oldest entry replaced first. */
+  EpDhtPenalty     penalties[EP_DHT_PENALTY_BOX_SIZE];
+  guint            penalties_next;
+  guint            penalty_seconds;
+
   guint            last_lookup_queries;
   guint            last_lookup_rounds;
 
@@ -138,6 +154,16 @@ GSocketAddress *ep_dht_addr_to_socket       (const guint8    *addr,
 GInetAddress   *ep_dht_addr_to_inet         (const guint8    *addr,
                                              gsize            addr_len);
 
+/* ep-dht-penalty.c */
+gboolean        ep_dht_penalised_compact    (EpDht           *self,
+                                             const guint8    *id,
+                                             const guint8    *addr,
+                                             gsize            addr_len);
+void            ep_dht_penalise_compact     (EpDht           *self,
+                                             const guint8    *id,
+                                             const guint8    *addr,
+                                             gsize            addr_len);
+
 /* ep-dht-server.c */
 void            ep_dht_handle_query         (EpDht           *self,
                                              const EpKrpcMsg *query,
@@ -172,6 +198,16 @@ EpDhtLookup    *ep_dht_lookup_new           (EpDht                *dht,
                                              gpointer              user_data);
 void            ep_dht_lookup_set_seq       (EpDhtLookup          *lookup,
                                              gint64                seq);
+GHashTable     *ep_dht_lookup_claims_new    (void);
+void            ep_dht_lookup_set_path      (EpDhtLookup          *lookup,
+                                             GHashTable           *claims,
+                                             guint                 path,
+                                             guint                 n_paths);
+void            ep_dht_lookup_set_max_window (EpDhtLookup         *lookup,
+                                             guint                 max_window);
+void            ep_dht_lookup_set_found     (EpDhtLookup          *lookup);
+void            ep_dht_lookup_reject        (EpDhtLookup          *lookup,
+                                             const EpDhtCandidate *candidate);
 void            ep_dht_lookup_add_seeds     (EpDhtLookup          *lookup,
                                              GBytes               *compact4,
                                              GBytes               *compact6);

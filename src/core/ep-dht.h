@@ -31,6 +31,10 @@ typedef enum
 
 #define EP_DHT_DEFAULT_ALPHA 3
 #define EP_DHT_DEFAULT_QUERY_TIMEOUT_MS 2000
+/* Penalised nodes (forged records, inconsistent answers) are ignored this
+ * long; the box holds this many, the oldest penalty giving way first. */
+#define EP_DHT_DEFAULT_PENALTY_SECONDS (30 * 60)
+#define EP_DHT_PENALTY_BOX_SIZE 256
 
 typedef struct
 {
@@ -52,6 +56,8 @@ typedef struct
   guint64 dropped_unmatched;        /* response with no transaction of that ID and sender */
   guint64 dropped_txn_limit;        /* our own queries not sent: too many in flight */
   guint64 send_errors;
+  guint64 penalised;                /* nodes put into the penalty box */
+  guint64 dropped_penalised;        /* nodes left out of a lookup or the table: penalised */
 } EpDhtCounters;
 
 /* One node a lookup found. */
@@ -88,9 +94,40 @@ typedef struct
   gint64        cas;
 } EpDhtPutParams;
 
+/* What a collect-all get's caller thinks of one item a node offered. */
+typedef enum
+{
+  EP_DHT_ITEM_VALID,        /* good (even if not the newest): the lookup found something */
+  EP_DHT_ITEM_STALE,        /* well-formed but of no use (expired …): no penalty */
+  EP_DHT_ITEM_FORGED,       /* forged, invalid or inconsistent: the node is penalised */
+} EpDhtItemVerdict;
+
+/* A mutable item signed elsewhere (e.g. by EpIdentity). */
+typedef struct
+{
+  GBytes       *v;              /* the bencoded value, at most 1000 bytes */
+  const guint8 *k;              /* 32 bytes */
+  const guint8 *sig;            /* 64 bytes */
+  GBytes       *salt;           /* nullable */
+  gint64        seq;
+  gboolean      has_cas;
+  gint64        cas;
+  guint         n_paths;        /* disjoint lookups; 0 counts as 1 */
+} EpDhtSignedPut;
+
+#define EP_DHT_DEFAULT_PATHS 2
+
 #define EP_TYPE_DHT (ep_dht_get_type ())
 
 G_DECLARE_FINAL_TYPE (EpDht, ep_dht, EP, DHT, GObject)
+
+/* Called once per item offered, in the order they arrive. @item is not
+ * checked at all: neither target nor signature. */
+typedef EpDhtItemVerdict (*EpDhtItemFunc) (EpDht               *dht,
+                                           const EpDhtValue    *item,
+                                           const EpDhtNodeInfo *from,
+                                           gpointer             user_data);
+
 
 GQuark               ep_dht_error_quark          (void);
 
@@ -112,6 +149,19 @@ void                 ep_dht_set_query_rate       (EpDht                *self,
                                                   double                burst);
 void                 ep_dht_set_read_only        (EpDht                *self,
                                                   gboolean              read_only);
+/* The penalty box (ep-dht-penalty.c). @id and @address are each nullable,
+ * not both: a penalised node is evicted from the routing table and then
+ * ignored by its ID and by its address (lookups skip it, it does not get
+ * back into the table) until the penalty runs out. */
+void                 ep_dht_penalise             (EpDht                *self,
+                                                  const guint8         *id,
+                                                  GSocketAddress       *address);
+gboolean             ep_dht_is_penalised         (EpDht                *self,
+                                                  const guint8         *id,
+                                                  GSocketAddress       *address);
+guint                ep_dht_get_n_penalised      (EpDht                *self);
+void                 ep_dht_set_penalty_duration (EpDht                *self,
+                                                  guint                 seconds);
 /* Lookup statistics of the last finished lookup (bench). */
 void                 ep_dht_get_last_lookup_stats (EpDht               *self,
                                                   guint                *queries,
@@ -168,6 +218,33 @@ void                 ep_dht_put_async            (EpDht                *self,
 gboolean             ep_dht_put_finish           (EpDht                *self,
                                                   GAsyncResult         *result,
                                                   guint8                target_out[EP_KRPC_ID_LEN],
+                                                  guint                *n_stored,
+                                                  GError              **error);
+
+/* ep-dht-collect.c */
+void                 ep_dht_get_mutable_async    (EpDht                *self,
+                                                  const guint8          target[EP_KRPC_ID_LEN],
+                                                  GBytes               *salt,
+                                                  gint64                min_seq,
+                                                  guint                 n_paths,
+                                                  EpDhtItemFunc         item_func,
+                                                  gpointer              item_data,
+                                                  GDestroyNotify        item_data_free,
+                                                  GCancellable         *cancellable,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+gboolean             ep_dht_get_mutable_finish   (EpDht                *self,
+                                                  GAsyncResult         *result,
+                                                  guint                *n_answered,
+                                                  GError              **error);
+
+void                 ep_dht_put_signed_async     (EpDht                *self,
+                                                  const EpDhtSignedPut *params,
+                                                  GCancellable         *cancellable,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+gboolean             ep_dht_put_signed_finish    (EpDht                *self,
+                                                  GAsyncResult         *result,
                                                   guint                *n_stored,
                                                   GError              **error);
 

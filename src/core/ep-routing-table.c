@@ -570,6 +570,53 @@ ep_routing_table_failed (EpRoutingTable *self,
   return FALSE;
 }
 
+static gboolean
+matches (const EpRtNode *n,
+         const guint8   *id,
+         const guint8   *addr,
+         gsize           addr_len)
+{
+  return (id != NULL && memcmp (n->id, id, EP_RT_ID_LEN) == 0)
+         || (addr != NULL && same_addr (n, addr, addr_len));
+}
+
+guint
+ep_routing_table_remove (EpRoutingTable *self,
+                         const guint8   *id,
+                         const guint8   *addr,
+                         gsize           addr_len,
+                         gint64          now)
+{
+  guint removed = 0;
+
+  /* An address may sit in any bucket, so look at all of them. */
+  for (guint bi = 0; bi < self->n_buckets; bi++)
+    {
+      Bucket *b = &self->buckets[bi];
+
+      for (guint i = 0; i < b->n_cache;)
+        if (matches (&b->cache[i], id, addr, addr_len))
+          {
+            remove_at (b->cache, &b->n_cache, i);
+            removed++;
+          }
+        else
+          i++;
+      for (guint i = 0; i < b->n_nodes;)
+        if (matches (&b->nodes[i], id, addr, addr_len))
+          {
+            removed++;
+            if (!promote_from_cache (b, i, now))
+              remove_at (b->nodes, &b->n_nodes, i);
+            else
+              i++;
+          }
+        else
+          i++;
+    }
+  return removed;
+}
+
 /* The node queried us: it is alive, but that alone never lets it in. */
 void
 ep_routing_table_seen (EpRoutingTable *self,

@@ -105,6 +105,14 @@ void            ep_routing_table_seen            (EpRoutingTable  *self,
                                                   const guint8    *addr,
                                                   gsize            addr_len,
                                                   gint64           now);
+/* Drops every entry (bucket and replacement cache) with this ID or, when
+ * @addr is given, this address; a waiting node takes a freed slot.
+ * Returns how many entries went. */
+guint           ep_routing_table_remove          (EpRoutingTable  *self,
+                                                  const guint8    *id,
+                                                  const guint8    *addr,
+                                                  gsize            addr_len,
+                                                  gint64           now);
 const EpRtNode *ep_routing_table_find            (EpRoutingTable  *self,
                                                   const guint8     id[EP_RT_ID_LEN]);
 gboolean        ep_routing_table_in_cache        (EpRoutingTable  *self,

@@ -14,12 +14,14 @@
 #include "ep-cli-common.h"
 #include "ep-cli-id.h"
 #include "ep-cli-noise-vectors.h"
+#include "ep-cli-presence.h"
 
 /* Keep sorted by name; each subcommand lives in ep-cli-<name>.c. */
 static const EpCliCommand commands[] = {
   { "dht", N_("One-shot DHT operations: put, get, announce, peers"), ep_cli_dht_main },
   { "id", N_("Print the profile’s contact ID and key, creating them on first use"), ep_cli_id_main },
   { "noise-vectors", N_("Check the Noise implementation against test vectors"), ep_cli_noise_vectors_main },
+  { "presence", N_("Publish our presence record or resolve a contact’s"), ep_cli_presence_main },
   { "serve", N_("Run a Mainline DHT node"), ep_cli_serve_main },
   { NULL, NULL, NULL }
 };
