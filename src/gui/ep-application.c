@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "ep-core.h"
@@ -16,13 +18,48 @@ struct _EpApplication
   AdwApplication  parent_instance;
 
   char           *profile_dir;
+
+  /* Options of this run; they override the profile's settings until quit. */
+  char          **bootstrap;
+  gboolean        no_default_bootstrap;
+  gboolean        no_lan;
+  int             port;
+  char           *bind;
+
+  EpNode         *node;
+  GError         *node_error;
+  EpNodeSettings  saved_settings;
 };
 
 G_DEFINE_FINAL_TYPE (EpApplication, ep_application, ADW_TYPE_APPLICATION)
 
+/* Used when neither the profile nor the command line names any, as
+ * `encryptedp2p-node chat` does. */
+static const char * const default_bootstrap[] = {
+  "router.bittorrent.com:6881",
+  "dht.transmissionbt.com:6881",
+  "router.utorrent.com:6881",
+  "dht.libtorrent.org:25401",
+  NULL
+};
+
+static void ep_application_on_message_received (EpNode        *node,
+                                                EpMessage     *message,
+                                                EpApplication *self);
+
 static const GOptionEntry option_entries[] = {
   { "profile", 'p', 0, G_OPTION_ARG_FILENAME, NULL,
     N_("Use the profile in DIR instead of the default one"), N_("DIR") },
+  { "port", 0, 0, G_OPTION_ARG_INT, NULL,
+    N_("UDP port to listen on (0: any free port)"), N_("N") },
+  { "bind", 0, 0, G_OPTION_ARG_STRING, NULL,
+    N_("Listen on this address only"), N_("ADDR") },
+  { "bootstrap", 'b', 0, G_OPTION_ARG_STRING_ARRAY, NULL,
+    N_("Join the DHT through this node (repeatable)"), N_("HOST:PORT") },
+  { "no-default-bootstrap", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Do not use the public Mainline bootstrap routers"), NULL },
+  { "no-lan", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Do not look for contacts on the local network"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Show the program version and exit"), NULL },
   { NULL }
@@ -68,7 +105,27 @@ on_quit_action (GSimpleAction *action,
   g_application_quit (G_APPLICATION (app));
 }
 
+static void
+on_open_chat_action (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  EpApplication *self = user_data;
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window == NULL)
+    {
+      g_application_activate (G_APPLICATION (self));
+      window = gtk_application_get_active_window (GTK_APPLICATION (self));
+    }
+  if (window == NULL)
+    return;
+  ep_window_open_chat (EP_WINDOW (window), g_variant_get_string (parameter, NULL));
+  gtk_window_present (window);
+}
+
 static const GActionEntry app_actions[] = {
+  { "open-chat", on_open_chat_action, "s" },
   { "about", on_about_action },
   { "quit", on_quit_action },
 };
@@ -88,6 +145,19 @@ ep_application_handle_local_options (GApplication *application,
     }
 
   g_variant_dict_lookup (options, "profile", "^ay", &requested);
+  g_clear_pointer (&self->bootstrap, g_strfreev);
+  g_variant_dict_lookup (options, "bootstrap", "^as", &self->bootstrap);
+  g_clear_pointer (&self->bind, g_free);
+  g_variant_dict_lookup (options, "bind", "s", &self->bind);
+  self->port = 0;
+  g_variant_dict_lookup (options, "port", "i", &self->port);
+  self->no_default_bootstrap = g_variant_dict_contains (options, "no-default-bootstrap");
+  self->no_lan = g_variant_dict_contains (options, "no-lan");
+  if (self->port < 0 || self->port > G_MAXUINT16)
+    {
+      g_printerr ("encryptedp2p: %s\n", _("The port must be between 0 and 65535"));
+      return 1;
+    }
 
   g_clear_pointer (&self->profile_dir, g_free);
   self->profile_dir = ep_profile_resolve_dir (requested, &error);
@@ -112,6 +182,52 @@ ep_application_handle_local_options (GApplication *application,
   return -1;
 }
 
+/* Opens the profile once; the options of this run win over its settings. */
+static void
+open_node (EpApplication *self)
+{
+  EpNodeSettings *settings;
+
+  if (self->node != NULL || self->node_error != NULL)
+    return;
+  if (self->profile_dir == NULL)
+    {
+      g_set_error_literal (&self->node_error, EP_NODE_ERROR, EP_NODE_ERROR_PROFILE,
+                           _("No profile directory could be found"));
+      return;
+    }
+
+  self->node = ep_node_open (self->profile_dir, NULL, &self->node_error);
+  if (self->node == NULL)
+    return;
+
+  settings = ep_node_get_settings (self->node);
+  self->saved_settings.port = settings->port;
+  self->saved_settings.bind_address = g_strdup (settings->bind_address);
+  self->saved_settings.bootstrap = g_strdupv (settings->bootstrap);
+  self->saved_settings.lan_discovery = settings->lan_discovery;
+
+  if (self->port != 0)
+    settings->port = (guint16) self->port;
+  if (self->bind != NULL)
+    {
+      g_free (settings->bind_address);
+      settings->bind_address = g_strdup (self->bind);
+    }
+  if (self->bootstrap != NULL && self->bootstrap[0] != NULL)
+    {
+      g_strfreev (settings->bootstrap);
+      settings->bootstrap = g_strdupv (self->bootstrap);
+    }
+  else if (settings->bootstrap == NULL && !self->no_default_bootstrap)
+    settings->bootstrap = g_strdupv ((char **) default_bootstrap);
+  if (self->no_lan)
+    settings->lan_discovery = FALSE;
+
+  g_signal_connect_object (self->node, "message-received",
+                           G_CALLBACK (ep_application_on_message_received), self, 0);
+}
+
 static void
 ep_application_activate (GApplication *application)
 {
@@ -120,7 +236,10 @@ ep_application_activate (GApplication *application)
 
   window = gtk_application_get_active_window (GTK_APPLICATION (self));
   if (window == NULL)
-    window = GTK_WINDOW (ep_window_new (self));
+    {
+      open_node (self);
+      window = GTK_WINDOW (ep_window_new (self));
+    }
 
   gtk_window_present (window);
 }
@@ -150,11 +269,43 @@ ep_application_startup (GApplication *application)
 }
 
 static void
+ep_application_shutdown (GApplication *application)
+{
+  EpApplication *self = EP_APPLICATION (application);
+
+  if (self->node != NULL)
+    {
+      EpNodeSettings *settings = ep_node_get_settings (self->node);
+
+      /* The options of this run are not written into profile.json. */
+      ep_node_settings_clear (settings);
+      *settings = self->saved_settings;
+      memset (&self->saved_settings, 0, sizeof self->saved_settings);
+      if (ep_node_is_started (self->node))
+        ep_node_stop (self->node);
+      else
+        {
+          g_autoptr(GError) error = NULL;
+
+          if (!ep_node_save_profile (self->node, &error))
+            g_warning ("%s", error->message);
+        }
+    }
+
+  G_APPLICATION_CLASS (ep_application_parent_class)->shutdown (application);
+}
+
+static void
 ep_application_finalize (GObject *object)
 {
   EpApplication *self = EP_APPLICATION (object);
 
   g_clear_pointer (&self->profile_dir, g_free);
+  g_clear_pointer (&self->bootstrap, g_strfreev);
+  g_clear_pointer (&self->bind, g_free);
+  g_clear_object (&self->node);
+  g_clear_error (&self->node_error);
+  ep_node_settings_clear (&self->saved_settings);
 
   G_OBJECT_CLASS (ep_application_parent_class)->finalize (object);
 }
@@ -170,6 +321,7 @@ ep_application_class_init (EpApplicationClass *klass)
   app_class->handle_local_options = ep_application_handle_local_options;
   app_class->startup = ep_application_startup;
   app_class->activate = ep_application_activate;
+  app_class->shutdown = ep_application_shutdown;
 }
 
 static void
@@ -203,4 +355,84 @@ ep_application_get_profile_dir (EpApplication *self)
   g_return_val_if_fail (EP_IS_APPLICATION (self), NULL);
 
   return self->profile_dir;
+}
+
+/**
+ * ep_application_get_node:
+ * @self: an #EpApplication
+ *
+ * Returns: (nullable) (transfer none): the profile's node, opened on the
+ *   first activation; %NULL before or when it could not be opened
+ */
+EpNode *
+ep_application_get_node (EpApplication *self)
+{
+  g_return_val_if_fail (EP_IS_APPLICATION (self), NULL);
+
+  return self->node;
+}
+
+/**
+ * ep_application_get_node_error:
+ * @self: an #EpApplication
+ *
+ * Returns: (nullable) (transfer none): why the profile could not be opened
+ */
+const GError *
+ep_application_get_node_error (EpApplication *self)
+{
+  g_return_val_if_fail (EP_IS_APPLICATION (self), NULL);
+
+  return self->node_error;
+}
+
+static char *
+notification_id (const char *contact_key)
+{
+  return g_strconcat ("message-", contact_key, NULL);
+}
+
+/* A message from a contact whose chat is not in front of the user. */
+static void
+ep_application_on_message_received (EpNode        *node,
+                                    EpMessage     *message,
+                                    EpApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  const char *key = ep_message_get_contact_key (message);
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *body = NULL;
+  EpContact *contact;
+  const char *name;
+
+  if (window != NULL && gtk_window_is_active (window)
+      && ep_window_is_chat_visible (EP_WINDOW (window), key))
+    return;
+
+  contact = ep_contact_list_lookup (ep_node_get_contacts (node), key);
+  name = contact != NULL ? ep_contact_get_name (contact) : NULL;
+  body = ep_contact_make_preview (ep_message_get_text (message));
+
+  notification = g_notification_new (name != NULL && *name != '\0' ? name : _("New message"));
+  g_notification_set_body (notification, body);
+  g_notification_set_default_action_and_target (notification, "app.open-chat", "s", key);
+  id = notification_id (key);
+  g_application_send_notification (G_APPLICATION (self), id, notification);
+}
+
+/**
+ * ep_application_withdraw_notification:
+ * @self: an #EpApplication
+ * @contact_key: hex key of a contact whose chat was opened
+ */
+void
+ep_application_withdraw_notification (EpApplication *self,
+                                      const char    *contact_key)
+{
+  g_autofree char *id = notification_id (contact_key);
+
+  g_return_if_fail (EP_IS_APPLICATION (self));
+
+  g_application_withdraw_notification (G_APPLICATION (self), id);
 }

@@ -1,4 +1,4 @@
-/* ep-window.c
+/* ep-window.c — the main window: profile start, onboarding, contacts, chat
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -7,6 +7,9 @@
 
 #include <glib/gi18n.h>
 
+#include "ep-add-contact-window.h"
+#include "ep-chat-view.h"
+#include "ep-my-id-window.h"
 #include "ep-window.h"
 
 struct _EpWindow
@@ -14,19 +17,711 @@ struct _EpWindow
   AdwApplicationWindow  parent_instance;
 
   GSettings            *settings;
+  EpNode               *node;
+  GCancellable         *cancellable;
+  GtkCustomFilter      *filter;
+  GtkFilterListModel   *filtered;
+  GtkSingleSelection   *selection;
+  EpContact            *contact;        /* shown on the right */
+  GHashTable           *request_texts;  /* key hex → text of a request this run */
 
   /* Template widgets */
-  AdwStatusPage        *empty_page;
+  AdwToastOverlay      *toast_overlay;
+  GtkStack             *stack;
+  AdwStatusPage        *error_page;
+  GtkSpinner           *loading_spinner;
+  GtkEntry             *name_entry;
+  GtkWidget            *name_button;
+  AdwLeaflet           *leaflet;
+  GtkWidget            *content;
+  GtkSearchEntry       *search_entry;
+  GtkStack             *sidebar_stack;
+  GtkListView          *contact_view;
+  AdwWindowTitle       *chat_title;
+  GtkStack             *content_stack;
+  AdwStatusPage        *request_page;
+  EpChatView           *chat_view;
 };
 
 G_DEFINE_FINAL_TYPE (EpWindow, ep_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static const char *
+display_name (EpContact *contact)
+{
+  const char *name = ep_contact_get_name (contact);
+
+  return name != NULL && *name != '\0' ? name : _("Unnamed contact");
+}
+
+void
+ep_window_add_toast (EpWindow   *self,
+                     const char *title)
+{
+  g_return_if_fail (EP_IS_WINDOW (self));
+
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (title));
+}
+
+static void
+show_error (EpWindow     *self,
+            const char   *title,
+            const GError *error)
+{
+  adw_status_page_set_title (self->error_page, title);
+  adw_status_page_set_description (self->error_page, error->message);
+  gtk_spinner_stop (self->loading_spinner);
+  gtk_stack_set_visible_child_name (self->stack, "error");
+}
+
+/* Contact rows */
+
+static char *
+format_time (GDateTime *time)
+{
+  g_autoptr(GDateTime) local = g_date_time_to_local (time);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+  if (g_date_time_get_year (local) == g_date_time_get_year (now)
+      && g_date_time_get_day_of_year (local) == g_date_time_get_day_of_year (now))
+    return g_date_time_format (local, "%H:%M");
+  /* Translators: the date of a contact's last message, see g_date_time_format() */
+  return g_date_time_format (local, _("%e %b"));
+}
+
+static void
+update_row (EpContact   *contact,
+            GParamSpec  *pspec,
+            GtkListItem *item)
+{
+  AdwAvatar *avatar = g_object_get_data (G_OBJECT (item), "avatar");
+  GtkLabel *name = g_object_get_data (G_OBJECT (item), "name");
+  GtkLabel *time = g_object_get_data (G_OBJECT (item), "time");
+  GtkLabel *preview = g_object_get_data (G_OBJECT (item), "preview");
+  GtkLabel *badge = g_object_get_data (G_OBJECT (item), "badge");
+  GtkWidget *dot = g_object_get_data (G_OBJECT (item), "presence");
+  gboolean online = ep_contact_get_presence (contact) == EP_CONTACT_PRESENCE_ONLINE;
+  GDateTime *last = ep_contact_get_last_message_time (contact);
+  guint unread = ep_contact_get_unread_count (contact);
+  const char *text;
+
+  adw_avatar_set_text (avatar, display_name (contact));
+  gtk_label_set_text (name, display_name (contact));
+
+  if (last != NULL)
+    {
+      g_autofree char *when = format_time (last);
+      gtk_label_set_text (time, when);
+    }
+  else
+    gtk_label_set_text (time, "");
+
+  switch (ep_contact_get_request_state (contact))
+    {
+    case EP_CONTACT_REQUEST_INCOMING_PENDING:
+      text = _("Wants to be your contact");
+      break;
+    case EP_CONTACT_REQUEST_OUTGOING_PENDING:
+      text = _("Request sent");
+      break;
+    case EP_CONTACT_REQUEST_BLOCKED:
+      text = _("Blocked");
+      break;
+    case EP_CONTACT_REQUEST_DECLINED:
+      text = _("Declined");
+      break;
+    case EP_CONTACT_REQUEST_ACCEPTED:
+    case EP_CONTACT_REQUEST_NONE:
+    default:
+      text = ep_contact_get_last_message_preview (contact);
+      break;
+    }
+  gtk_label_set_text (preview, text != NULL ? text : "");
+
+  if (online)
+    gtk_widget_add_css_class (dot, "online");
+  else
+    gtk_widget_remove_css_class (dot, "online");
+  gtk_widget_set_tooltip_text (dot, online ? _("Online") : _("Offline"));
+
+  if (unread > 0)
+    {
+      g_autofree char *count = g_strdup_printf ("%u", unread);
+      gtk_label_set_text (badge, count);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (badge), unread > 0);
+}
+
+static void
+setup_contact (GtkSignalListItemFactory *factory,
+               GtkListItem              *item,
+               EpWindow                 *self)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *avatar = adw_avatar_new (40, NULL, TRUE);
+  GtkWidget *texts = gtk_box_new (GTK_ORIENTATION_VERTICAL, 3);
+  GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *bottom = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *name = gtk_label_new (NULL);
+  GtkWidget *time = gtk_label_new (NULL);
+  GtkWidget *dot = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  GtkWidget *preview = gtk_label_new (NULL);
+  GtkWidget *badge = gtk_label_new (NULL);
+
+  gtk_widget_set_margin_top (row, 6);
+  gtk_widget_set_margin_bottom (row, 6);
+  gtk_widget_set_hexpand (texts, TRUE);
+  gtk_widget_set_valign (texts, GTK_ALIGN_CENTER);
+
+  gtk_label_set_xalign (GTK_LABEL (name), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_hexpand (name, TRUE);
+  gtk_widget_add_css_class (name, "heading");
+  gtk_widget_add_css_class (time, "caption");
+  gtk_widget_add_css_class (time, "dim-label");
+
+  gtk_widget_add_css_class (dot, "presence-dot");
+  gtk_widget_set_valign (dot, GTK_ALIGN_CENTER);
+  gtk_label_set_xalign (GTK_LABEL (preview), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (preview), PANGO_ELLIPSIZE_END);
+  gtk_label_set_single_line_mode (GTK_LABEL (preview), TRUE);
+  gtk_widget_set_hexpand (preview, TRUE);
+  gtk_widget_add_css_class (preview, "dim-label");
+  gtk_widget_add_css_class (badge, "unread-badge");
+  gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
+
+  gtk_box_append (GTK_BOX (top), name);
+  gtk_box_append (GTK_BOX (top), time);
+  gtk_box_append (GTK_BOX (bottom), dot);
+  gtk_box_append (GTK_BOX (bottom), preview);
+  gtk_box_append (GTK_BOX (bottom), badge);
+  gtk_box_append (GTK_BOX (texts), top);
+  gtk_box_append (GTK_BOX (texts), bottom);
+  gtk_box_append (GTK_BOX (row), avatar);
+  gtk_box_append (GTK_BOX (row), texts);
+
+  g_object_set_data (G_OBJECT (item), "avatar", avatar);
+  g_object_set_data (G_OBJECT (item), "name", name);
+  g_object_set_data (G_OBJECT (item), "time", time);
+  g_object_set_data (G_OBJECT (item), "presence", dot);
+  g_object_set_data (G_OBJECT (item), "preview", preview);
+  g_object_set_data (G_OBJECT (item), "badge", badge);
+  gtk_list_item_set_child (item, row);
+}
+
+static void
+bind_contact (GtkSignalListItemFactory *factory,
+              GtkListItem              *item,
+              EpWindow                 *self)
+{
+  EpContact *contact = gtk_list_item_get_item (item);
+
+  update_row (contact, NULL, item);
+  g_signal_connect (contact, "notify", G_CALLBACK (update_row), item);
+}
+
+static void
+unbind_contact (GtkSignalListItemFactory *factory,
+                GtkListItem              *item,
+                EpWindow                 *self)
+{
+  EpContact *contact = gtk_list_item_get_item (item);
+
+  if (contact != NULL)
+    g_signal_handlers_disconnect_by_func (contact, update_row, item);
+}
+
+static gboolean
+filter_contact (gpointer item,
+                gpointer user_data)
+{
+  EpWindow *self = user_data;
+  const char *query = gtk_editable_get_text (GTK_EDITABLE (self->search_entry));
+  g_autofree char *needle = NULL;
+  g_autofree char *haystack = NULL;
+
+  if (query == NULL || *query == '\0')
+    return TRUE;
+  needle = g_utf8_casefold (query, -1);
+  haystack = g_utf8_casefold (display_name (item), -1);
+  return strstr (haystack, needle) != NULL;
+}
+
+static void
+update_sidebar (EpWindow *self)
+{
+  const char *page = "list";
+
+  if (self->node == NULL)
+    return;
+  if (g_list_model_get_n_items (G_LIST_MODEL (ep_node_get_contacts (self->node))) == 0)
+    page = "empty";
+  else if (g_list_model_get_n_items (G_LIST_MODEL (self->filtered)) == 0)
+    page = "no-results";
+  gtk_stack_set_visible_child_name (self->sidebar_stack, page);
+}
+
+static void
+on_contacts_changed (GListModel *model,
+                     guint       position,
+                     guint       removed,
+                     guint       added,
+                     EpWindow   *self)
+{
+  update_sidebar (self);
+
+  /* The contact shown may have been declined away. */
+  if (self->contact != NULL
+      && ep_contact_list_lookup (ep_node_get_contacts (self->node),
+                                 ep_contact_get_key (self->contact)) == NULL)
+    ep_window_open_chat (self, NULL);
+}
+
+static void
+on_search_changed (EpWindow *self)
+{
+  gtk_filter_changed (GTK_FILTER (self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+  update_sidebar (self);
+}
+
+/* The right side */
+
+static void
+update_title (EpWindow *self)
+{
+  const char *subtitle = "";
+
+  if (self->contact == NULL)
+    {
+      adw_window_title_set_title (self->chat_title, "");
+      adw_window_title_set_subtitle (self->chat_title, "");
+      return;
+    }
+
+  if (ep_contact_get_request_state (self->contact) == EP_CONTACT_REQUEST_ACCEPTED)
+    subtitle = ep_contact_get_presence (self->contact) == EP_CONTACT_PRESENCE_ONLINE
+               ? _("Online") : _("Offline");
+  adw_window_title_set_title (self->chat_title, display_name (self->contact));
+  adw_window_title_set_subtitle (self->chat_title, subtitle);
+}
+
+static void
+update_content (EpWindow *self)
+{
+  update_title (self);
+
+  if (self->contact == NULL)
+    {
+      gtk_stack_set_visible_child_name (self->content_stack, "none");
+      return;
+    }
+
+  if (ep_contact_get_request_state (self->contact) == EP_CONTACT_REQUEST_INCOMING_PENDING)
+    {
+      const char *text = g_hash_table_lookup (self->request_texts,
+                                              ep_contact_get_key (self->contact));
+      g_autofree char *title = g_strdup_printf (_("%s Wants to Be Your Contact"),
+                                                display_name (self->contact));
+
+      adw_status_page_set_title (self->request_page, title);
+      adw_status_page_set_description (self->request_page,
+                                       text != NULL && *text != '\0'
+                                       ? text
+                                       : _("Accept to write to each other. "
+                                           "Block to never hear from this ID again."));
+      gtk_stack_set_visible_child_name (self->content_stack, "request");
+      return;
+    }
+
+  gtk_stack_set_visible_child_name (self->content_stack, "chat");
+}
+
+static void
+on_shown_contact_notify (EpContact  *contact,
+                         GParamSpec *pspec,
+                         EpWindow   *self)
+{
+  update_content (self);
+}
+
+static void
+mark_read (EpWindow  *self,
+           EpContact *contact)
+{
+  GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+
+  if (ep_contact_get_unread_count (contact) > 0)
+    {
+      ep_store_mark_read_async (ep_node_get_store (self->node), ep_contact_get_key_bytes (contact),
+                                NULL, NULL, NULL);
+      ep_contact_set_unread_count (contact, 0);
+    }
+  if (app != NULL)
+    ep_application_withdraw_notification (EP_APPLICATION (app), ep_contact_get_key (contact));
+}
+
+static void
+show_contact (EpWindow  *self,
+              EpContact *contact)
+{
+  if (self->contact != NULL)
+    g_signal_handlers_disconnect_by_func (self->contact, on_shown_contact_notify, self);
+  g_set_object (&self->contact, contact);
+  if (contact != NULL)
+    {
+      g_signal_connect (contact, "notify::request-state", G_CALLBACK (on_shown_contact_notify),
+                        self);
+      g_signal_connect (contact, "notify::presence", G_CALLBACK (on_shown_contact_notify), self);
+      g_signal_connect (contact, "notify::name", G_CALLBACK (on_shown_contact_notify), self);
+      mark_read (self, contact);
+    }
+  ep_chat_view_set_contact (self->chat_view, contact);
+  update_content (self);
+  adw_leaflet_set_visible_child (self->leaflet, contact != NULL
+                                 ? self->content
+                                 : gtk_widget_get_first_child (GTK_WIDGET (self->leaflet)));
+}
+
+static void
+select_contact (EpWindow  *self,
+                EpContact *contact)
+{
+  GListModel *model = G_LIST_MODEL (self->selection);
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EpContact) item = g_list_model_get_item (model, i);
+
+      if (item == contact)
+        {
+          gtk_single_selection_set_selected (self->selection, i);
+          return;
+        }
+    }
+  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+}
+
+/**
+ * ep_window_open_chat:
+ * @self: an #EpWindow
+ * @contact_key: (nullable): hex key of a contact, or %NULL for none
+ */
+void
+ep_window_open_chat (EpWindow   *self,
+                     const char *contact_key)
+{
+  EpContact *contact = NULL;
+
+  g_return_if_fail (EP_IS_WINDOW (self));
+
+  if (self->node == NULL || !ep_node_is_started (self->node))
+    return;
+  if (contact_key != NULL)
+    contact = ep_contact_list_lookup (ep_node_get_contacts (self->node), contact_key);
+  show_contact (self, contact);
+  select_contact (self, contact);
+}
+
+/**
+ * ep_window_is_chat_visible:
+ * @self: an #EpWindow
+ * @contact_key: hex key of a contact
+ *
+ * Returns: whether the conversation with @contact_key is on screen
+ */
+gboolean
+ep_window_is_chat_visible (EpWindow   *self,
+                           const char *contact_key)
+{
+  g_return_val_if_fail (EP_IS_WINDOW (self), FALSE);
+
+  return self->contact != NULL
+         && g_strcmp0 (ep_contact_get_key (self->contact), contact_key) == 0
+         && g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "main") == 0
+         && g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "chat") == 0
+         && (!adw_leaflet_get_folded (self->leaflet)
+             || adw_leaflet_get_visible_child (self->leaflet) == self->content);
+}
+
+/**
+ * ep_window_get_contact:
+ * @self: an #EpWindow
+ *
+ * Returns: (nullable) (transfer none): the contact shown on the right
+ */
+EpContact *
+ep_window_get_contact (EpWindow *self)
+{
+  g_return_val_if_fail (EP_IS_WINDOW (self), NULL);
+
+  return self->contact;
+}
+
+static void
+on_contact_activated (EpWindow *self,
+                      guint     position)
+{
+  g_autoptr(EpContact) contact = g_list_model_get_item (G_LIST_MODEL (self->selection), position);
+
+  show_contact (self, contact);
+}
+
+static void
+on_back_clicked (EpWindow *self)
+{
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+}
+
+static void
+on_accept_clicked (EpWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpContact) contact = NULL;
+
+  if (self->contact == NULL)
+    return;
+  contact = ep_node_accept_request (self->node, ep_contact_get_key_bytes (self->contact), &error);
+  if (contact == NULL)
+    {
+      ep_window_add_toast (self, error->message);
+      return;
+    }
+  update_content (self);
+}
+
+static void
+on_decline_clicked (EpWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpContact) contact = NULL;
+
+  if (self->contact == NULL)
+    return;
+  contact = g_object_ref (self->contact);
+  if (!ep_node_decline_request (self->node, ep_contact_get_key_bytes (contact), &error))
+    {
+      ep_window_add_toast (self, error->message);
+      return;
+    }
+  ep_window_open_chat (self, NULL);
+}
+
+static void
+on_block_clicked (EpWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->contact == NULL)
+    return;
+  if (!ep_node_block_contact (self->node, ep_contact_get_key_bytes (self->contact), &error))
+    {
+      ep_window_add_toast (self, error->message);
+      return;
+    }
+  update_content (self);
+}
+
+/* Node events */
+
+static void
+on_message_received (EpNode    *node,
+                     EpMessage *message,
+                     EpWindow  *self)
+{
+  EpContact *contact = ep_contact_list_lookup (ep_node_get_contacts (node),
+                                               ep_message_get_contact_key (message));
+  g_autoptr(GDateTime) time = NULL;
+
+  if (contact == NULL)
+    return;
+
+  time = ep_message_dup_sender_datetime (message);
+  ep_contact_set_last_message (contact, ep_message_get_text (message), time);
+  ep_contact_set_last_activity (contact, g_get_real_time ());
+
+  /* The store counted it unread; the count on screen follows, and both go
+   * back to 0 when the user is looking at this chat. */
+  ep_contact_set_unread_count (contact, ep_contact_get_unread_count (contact) + 1);
+  if (gtk_window_is_active (GTK_WINDOW (self))
+      && ep_window_is_chat_visible (self, ep_contact_get_key (contact)))
+    mark_read (self, contact);
+}
+
+static void
+on_contact_request (EpNode     *node,
+                    EpContact  *contact,
+                    const char *text,
+                    EpWindow   *self)
+{
+  g_autofree char *toast = g_strdup_printf (_("%s wants to be your contact"),
+                                            display_name (contact));
+
+  g_hash_table_replace (self->request_texts, g_strdup (ep_contact_get_key (contact)),
+                        g_strdup (text));
+  ep_window_add_toast (self, toast);
+  if (self->contact == contact)
+    update_content (self);
+}
+
+static void
+on_request_answered (EpNode    *node,
+                     EpContact *contact,
+                     gboolean   accepted,
+                     EpWindow  *self)
+{
+  g_autofree char *toast = g_strdup_printf (accepted ? _("%s accepted your request")
+                                                     : _("%s declined your request"),
+                                            display_name (contact));
+
+  ep_window_add_toast (self, toast);
+}
+
+/* Actions */
+
+static void
+on_add_contact_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  EpWindow *self = EP_WINDOW (widget);
+
+  if (self->node == NULL || !ep_node_is_started (self->node))
+    return;
+  gtk_window_present (GTK_WINDOW (ep_add_contact_window_new (GTK_WINDOW (self), self->node)));
+}
+
+static void
+on_my_id_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  EpWindow *self = EP_WINDOW (widget);
+
+  if (self->node == NULL)
+    return;
+  gtk_window_present (GTK_WINDOW (ep_my_id_window_new (GTK_WINDOW (self), self->node)));
+}
+
+/* Start */
+
+static void
+show_main (EpWindow *self)
+{
+  EpContactList *contacts = ep_node_get_contacts (self->node);
+
+  gtk_spinner_stop (self->loading_spinner);
+  gtk_filter_list_model_set_model (self->filtered, G_LIST_MODEL (contacts));
+  g_signal_connect_object (contacts, "items-changed", G_CALLBACK (on_contacts_changed), self, 0);
+  update_sidebar (self);
+  update_content (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-contact", TRUE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.my-id", TRUE);
+  gtk_stack_set_visible_child_name (self->stack, "main");
+}
+
+static void
+on_started (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(EpWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ep_node_start_finish (EP_NODE (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, _("Cannot Go Online"), error);
+      return;
+    }
+  show_main (self);
+}
+
+static void
+start_node (EpWindow *self)
+{
+  if (ep_node_is_started (self->node))
+    {
+      show_main (self);
+      return;
+    }
+  gtk_stack_set_visible_child_name (self->stack, "loading");
+  gtk_spinner_start (self->loading_spinner);
+  ep_node_start_async (self->node, self->cancellable, on_started, g_object_ref (self));
+}
+
+static void
+on_name_changed (GtkEditable *entry,
+                 EpWindow    *self)
+{
+  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+
+  gtk_widget_set_sensitive (self->name_button, *name != '\0');
+}
+
+static void
+on_name_button_clicked (EpWindow *self)
+{
+  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_entry))));
+  g_autoptr(GError) error = NULL;
+
+  if (*name == '\0' || self->node == NULL)
+    return;
+  ep_node_set_name (self->node, name);
+  if (!ep_node_save_profile (self->node, &error))
+    {
+      show_error (self, _("Your Name Cannot Be Saved"), error);
+      return;
+    }
+  start_node (self);
+}
+
+static void
+setup_node (EpWindow      *self,
+            EpApplication *app)
+{
+  const GError *error = ep_application_get_node_error (app);
+  const char *name;
+
+  self->node = ep_application_get_node (app);
+  if (self->node == NULL)
+    {
+      if (error != NULL)
+        show_error (self, _("Your Profile Cannot Be Opened"), error);
+      return;
+    }
+  g_object_ref (self->node);
+
+  ep_chat_view_set_node (self->chat_view, self->node);
+  g_signal_connect_object (self->node, "message-received", G_CALLBACK (on_message_received),
+                           self, 0);
+  g_signal_connect_object (self->node, "contact-request", G_CALLBACK (on_contact_request),
+                           self, 0);
+  g_signal_connect_object (self->node, "contact-request-answered",
+                           G_CALLBACK (on_request_answered), self, 0);
+
+  name = ep_node_get_name (self->node);
+  if (name == NULL || *name == '\0')
+    {
+      gtk_stack_set_visible_child_name (self->stack, "onboarding");
+      gtk_widget_grab_focus (GTK_WIDGET (self->name_entry));
+      return;
+    }
+  start_node (self);
+}
 
 static void
 ep_window_dispose (GObject *object)
 {
   EpWindow *self = EP_WINDOW (object);
 
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->contact != NULL)
+    g_signal_handlers_disconnect_by_func (self->contact, on_shown_contact_notify, self);
+  g_clear_object (&self->contact);
   g_clear_object (&self->settings);
+  g_clear_object (&self->node);
+  g_clear_pointer (&self->request_texts, g_hash_table_unref);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), EP_TYPE_WINDOW);
 
@@ -41,9 +736,36 @@ ep_window_class_init (EpWindowClass *klass)
 
   object_class->dispose = ep_window_dispose;
 
-  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ep-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, EpWindow, empty_page);
+  g_type_ensure (EP_TYPE_CHAT_VIEW);
 
+  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ep-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, error_page);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, loading_spinner);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, name_entry);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, name_button);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, content);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, sidebar_stack);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, contact_view);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, chat_title);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, request_page);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, chat_view);
+  gtk_widget_class_bind_template_callback (widget_class, on_name_button_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_contact_activated);
+  gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_accept_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_decline_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_block_clicked);
+
+  gtk_widget_class_install_action (widget_class, "win.add-contact", NULL, on_add_contact_action);
+  gtk_widget_class_install_action (widget_class, "win.my-id", NULL, on_my_id_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK,
+                                       "win.add-contact", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK,
                                        "window.close", NULL);
 }
@@ -51,10 +773,36 @@ ep_window_class_init (EpWindowClass *klass)
 static void
 ep_window_init (EpWindow *self)
 {
+  GtkListItemFactory *factory;
+
   gtk_widget_init_template (GTK_WIDGET (self));
 
   if (g_str_has_suffix (APP_ID, ".Devel"))
     gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+
+  self->cancellable = g_cancellable_new ();
+  self->request_texts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  self->filter = gtk_custom_filter_new (filter_contact, self, NULL);
+  self->filtered = gtk_filter_list_model_new (NULL, GTK_FILTER (self->filter));
+  self->selection = gtk_single_selection_new (G_LIST_MODEL (self->filtered));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_contact), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_contact), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_contact), self);
+  gtk_list_view_set_model (self->contact_view, GTK_SELECTION_MODEL (self->selection));
+  gtk_list_view_set_factory (self->contact_view, factory);
+  g_object_unref (self->selection);
+  g_object_unref (factory);
+
+  g_signal_connect (self->name_entry, "changed", G_CALLBACK (on_name_changed), self);
+  g_signal_connect_swapped (self->name_entry, "activate", G_CALLBACK (on_name_button_clicked),
+                            self);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-contact", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.my-id", FALSE);
 
   /* Size and maximized state survive restarts, as in every GNOME app. */
   self->settings = g_settings_new ("io.github.encryptedp2p.EncryptedP2P");
@@ -66,9 +814,13 @@ ep_window_init (EpWindow *self)
 EpWindow *
 ep_window_new (EpApplication *application)
 {
+  EpWindow *self;
+
   g_return_val_if_fail (EP_IS_APPLICATION (application), NULL);
 
-  return g_object_new (EP_TYPE_WINDOW,
+  self = g_object_new (EP_TYPE_WINDOW,
                        "application", application,
                        NULL);
+  setup_node (self, application);
+  return self;
 }

@@ -1,0 +1,659 @@
+/* ep-chat-view.c — one contact's conversation and the composer
+ *
+ * The view binds a GtkListView to the EpConversation the node opens for the
+ * contact. The node keeps the store; this view keeps the open page of the
+ * conversation current: messages it sends and receives are added to it, and
+ * status changes of our messages are applied to the EpMessage objects.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ep-chat-view.h"
+
+struct _EpChatView
+{
+  GtkWidget        parent_instance;
+
+  EpNode          *node;
+  EpContact       *contact;
+  EpConversation  *conversation;
+  GCancellable    *cancellable;      /* the open conversation's operations */
+  GtkNoSelection  *selection;
+
+  gboolean         stick_to_bottom;
+  double           restore_distance; /* from the bottom, while older ones load; < 0: none */
+
+  /* Template widgets */
+  GtkStack        *stack;
+  GtkScrolledWindow *scrolled;
+  GtkListView     *message_view;
+  GtkLabel        *reason_label;
+  GtkWidget       *composer_box;
+  GtkTextView     *composer;
+  GtkWidget       *send_button;
+};
+
+G_DEFINE_FINAL_TYPE (EpChatView, ep_chat_view, GTK_TYPE_WIDGET)
+
+static const char *
+status_text (EpMessageStatus status)
+{
+  switch (status)
+    {
+    case EP_MESSAGE_STATUS_QUEUED:
+      return _("Waiting to send");
+    case EP_MESSAGE_STATUS_SENT:
+      return _("Sent");
+    case EP_MESSAGE_STATUS_DELIVERED:
+      return _("Delivered");
+    case EP_MESSAGE_STATUS_FAILED:
+      return _("Not sent");
+    default:
+      return "";
+    }
+}
+
+static char *
+format_day (GDateTime *time)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  int days = g_date_time_get_day_of_year (now) - g_date_time_get_day_of_year (time);
+
+  if (g_date_time_get_year (now) == g_date_time_get_year (time))
+    {
+      if (days == 0)
+        return g_strdup (_("Today"));
+      if (days == 1)
+        return g_strdup (_("Yesterday"));
+      /* Translators: a day heading in a chat, see g_date_time_format() */
+      return g_date_time_format (time, _("%A, %e %B"));
+    }
+  /* Translators: a day heading in a chat, see g_date_time_format() */
+  return g_date_time_format (time, _("%e %B %Y"));
+}
+
+static GDateTime *
+message_local_time (EpMessage *message)
+{
+  g_autoptr(GDateTime) utc = ep_message_dup_sender_datetime (message);
+
+  return utc != NULL ? g_date_time_to_local (utc) : g_date_time_new_now_local ();
+}
+
+static void
+update_meta (EpMessage *message,
+             GParamSpec *pspec,
+             GtkLabel  *meta)
+{
+  g_autoptr(GDateTime) time = message_local_time (message);
+  g_autofree char *clock = g_date_time_format (time, "%H:%M");
+
+  if (ep_message_get_outgoing (message))
+    {
+      g_autofree char *text = g_strdup_printf ("%s · %s", clock,
+                                               status_text (ep_message_get_status (message)));
+      gtk_label_set_text (meta, text);
+    }
+  else
+    gtk_label_set_text (meta, clock);
+}
+
+static void
+setup_message (GtkSignalListItemFactory *factory,
+               GtkListItem              *item,
+               EpChatView               *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *day = gtk_label_new (NULL);
+  GtkWidget *bubble = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *text = gtk_label_new (NULL);
+  GtkWidget *meta = gtk_label_new (NULL);
+
+  gtk_widget_add_css_class (day, "day-separator");
+  gtk_widget_add_css_class (day, "dim-label");
+  gtk_widget_add_css_class (day, "caption-heading");
+  gtk_widget_set_margin_top (day, 6);
+
+  gtk_widget_add_css_class (bubble, "message-bubble");
+  gtk_label_set_wrap (GTK_LABEL (text), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (text), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (text), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (text), 0);
+  gtk_label_set_max_width_chars (GTK_LABEL (text), 60);
+  gtk_widget_add_css_class (meta, "caption");
+  gtk_widget_add_css_class (meta, "dim-label");
+  gtk_label_set_xalign (GTK_LABEL (meta), 1);
+
+  gtk_box_append (GTK_BOX (bubble), text);
+  gtk_box_append (GTK_BOX (bubble), meta);
+  gtk_box_append (GTK_BOX (box), day);
+  gtk_box_append (GTK_BOX (box), bubble);
+  gtk_widget_set_margin_start (box, 12);
+  gtk_widget_set_margin_end (box, 12);
+  gtk_widget_set_margin_top (box, 3);
+  gtk_widget_set_margin_bottom (box, 3);
+
+  g_object_set_data (G_OBJECT (item), "day", day);
+  g_object_set_data (G_OBJECT (item), "bubble", bubble);
+  g_object_set_data (G_OBJECT (item), "text", text);
+  g_object_set_data (G_OBJECT (item), "meta", meta);
+  gtk_list_item_set_child (item, box);
+  gtk_list_item_set_activatable (item, FALSE);
+  gtk_list_item_set_selectable (item, FALSE);
+}
+
+/* A day heading above the first message of each day. */
+static gboolean
+starts_day (EpChatView *self,
+            guint       position,
+            EpMessage  *message)
+{
+  g_autoptr(EpMessage) previous = NULL;
+  g_autoptr(GDateTime) a = NULL;
+  g_autoptr(GDateTime) b = NULL;
+
+  if (position == 0)
+    return TRUE;
+  previous = g_list_model_get_item (G_LIST_MODEL (self->conversation), position - 1);
+  if (previous == NULL)
+    return TRUE;
+  a = message_local_time (previous);
+  b = message_local_time (message);
+  return g_date_time_get_year (a) != g_date_time_get_year (b)
+         || g_date_time_get_day_of_year (a) != g_date_time_get_day_of_year (b);
+}
+
+static void
+bind_message (GtkSignalListItemFactory *factory,
+              GtkListItem              *item,
+              EpChatView               *self)
+{
+  EpMessage *message = gtk_list_item_get_item (item);
+  GtkWidget *day = g_object_get_data (G_OBJECT (item), "day");
+  GtkWidget *bubble = g_object_get_data (G_OBJECT (item), "bubble");
+  GtkLabel *text = g_object_get_data (G_OBJECT (item), "text");
+  GtkLabel *meta = g_object_get_data (G_OBJECT (item), "meta");
+  gboolean outgoing = ep_message_get_outgoing (message);
+
+  gtk_label_set_text (text, ep_message_get_text (message));
+  gtk_widget_set_halign (bubble, outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
+  gtk_widget_set_halign (day, GTK_ALIGN_CENTER);
+  if (outgoing)
+    {
+      gtk_widget_add_css_class (bubble, "own");
+      gtk_widget_remove_css_class (bubble, "theirs");
+    }
+  else
+    {
+      gtk_widget_add_css_class (bubble, "theirs");
+      gtk_widget_remove_css_class (bubble, "own");
+    }
+
+  if (starts_day (self, gtk_list_item_get_position (item), message))
+    {
+      g_autoptr(GDateTime) time = message_local_time (message);
+      g_autofree char *heading = format_day (time);
+
+      gtk_label_set_text (GTK_LABEL (day), heading);
+      gtk_widget_set_visible (day, TRUE);
+    }
+  else
+    gtk_widget_set_visible (day, FALSE);
+
+  update_meta (message, NULL, meta);
+  g_signal_connect (message, "notify::status", G_CALLBACK (update_meta), meta);
+}
+
+static void
+unbind_message (GtkSignalListItemFactory *factory,
+                GtkListItem              *item,
+                EpChatView               *self)
+{
+  EpMessage *message = gtk_list_item_get_item (item);
+  GtkLabel *meta = g_object_get_data (G_OBJECT (item), "meta");
+
+  if (message != NULL)
+    g_signal_handlers_disconnect_by_func (message, update_meta, meta);
+}
+
+static void
+update_empty (EpChatView *self)
+{
+  gboolean empty = self->conversation != NULL
+                   && g_list_model_get_n_items (G_LIST_MODEL (self->conversation)) == 0
+                   && !ep_conversation_get_has_older (self->conversation);
+
+  gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "messages");
+}
+
+static void
+on_items_changed (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  EpChatView *self)
+{
+  update_empty (self);
+}
+
+static void
+update_composer (EpChatView *self)
+{
+  EpContactRequestState state;
+  const char *name;
+  g_autofree char *reason = NULL;
+
+  if (self->contact == NULL)
+    return;
+
+  state = ep_contact_get_request_state (self->contact);
+  name = ep_contact_get_name (self->contact);
+  if (name == NULL || *name == '\0')
+    name = _("this contact");
+
+  switch (state)
+    {
+    case EP_CONTACT_REQUEST_ACCEPTED:
+      break;
+    case EP_CONTACT_REQUEST_OUTGOING_PENDING:
+      reason = g_strdup_printf (_("You can write once %s accepts your request."), name);
+      break;
+    case EP_CONTACT_REQUEST_INCOMING_PENDING:
+      reason = g_strdup_printf (_("Accept the request of %s to write."), name);
+      break;
+    case EP_CONTACT_REQUEST_DECLINED:
+      reason = g_strdup (_("The request was declined: you cannot write to each other."));
+      break;
+    case EP_CONTACT_REQUEST_BLOCKED:
+      reason = g_strdup (_("This contact is blocked."));
+      break;
+    case EP_CONTACT_REQUEST_NONE:
+    default:
+      reason = g_strdup (_("This person is not your contact."));
+      break;
+    }
+
+  gtk_widget_set_sensitive (self->composer_box, reason == NULL);
+  gtk_label_set_text (self->reason_label, reason != NULL ? reason : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->reason_label), reason != NULL);
+}
+
+static void
+on_contact_notify (EpContact  *contact,
+                   GParamSpec *pspec,
+                   EpChatView *self)
+{
+  update_composer (self);
+}
+
+static void
+on_older_loaded (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(EpChatView) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  ep_conversation_load_older_finish (EP_CONVERSATION (source), result, &error);
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Older messages: %s", error->message);
+  self->restore_distance = -1;
+  update_empty (self);
+}
+
+static void
+maybe_load_older (EpChatView *self)
+{
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scrolled);
+
+  if (self->conversation == NULL
+      || !ep_conversation_get_has_older (self->conversation)
+      || ep_conversation_get_loading (self->conversation)
+      || self->restore_distance >= 0)
+    return;
+  if (gtk_adjustment_get_value (adj) > gtk_adjustment_get_page_size (adj) / 2)
+    return;
+
+  self->restore_distance = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_value (adj);
+  ep_conversation_load_older_async (self->conversation, self->cancellable,
+                                    on_older_loaded, g_object_ref (self));
+}
+
+static void
+on_value_changed (GtkAdjustment *adj,
+                  EpChatView    *self)
+{
+  double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
+
+  self->stick_to_bottom = gtk_adjustment_get_value (adj) >= bottom - 8;
+  maybe_load_older (self);
+}
+
+static void
+on_upper_changed (GtkAdjustment *adj,
+                  GParamSpec    *pspec,
+                  EpChatView    *self)
+{
+  double upper = gtk_adjustment_get_upper (adj);
+
+  if (self->restore_distance >= 0)
+    gtk_adjustment_set_value (adj, upper - self->restore_distance);
+  else if (self->stick_to_bottom)
+    gtk_adjustment_set_value (adj, upper - gtk_adjustment_get_page_size (adj));
+}
+
+static void
+set_conversation (EpChatView     *self,
+                  EpConversation *conversation)
+{
+  if (self->conversation != NULL)
+    g_signal_handlers_disconnect_by_func (self->conversation, on_items_changed, self);
+  g_set_object (&self->conversation, conversation);
+  gtk_no_selection_set_model (self->selection, G_LIST_MODEL (conversation));
+  if (conversation != NULL)
+    g_signal_connect (conversation, "items-changed", G_CALLBACK (on_items_changed), self);
+  self->stick_to_bottom = TRUE;
+  self->restore_distance = -1;
+  update_empty (self);
+}
+
+static void
+on_conversation_opened (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(EpChatView) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpConversation) conversation =
+    ep_node_open_conversation_finish (EP_NODE (source), result, &error);
+
+  if (conversation == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          gtk_label_set_text (self->reason_label, error->message);
+          gtk_widget_set_visible (GTK_WIDGET (self->reason_label), TRUE);
+        }
+      return;
+    }
+  set_conversation (self, conversation);
+}
+
+static void
+on_message_received (EpNode     *node,
+                     EpMessage  *message,
+                     EpChatView *self)
+{
+  if (self->conversation != NULL
+      && g_strcmp0 (ep_message_get_contact_key (message),
+                    ep_conversation_get_contact_key (self->conversation)) == 0)
+    ep_conversation_add_message (self->conversation, message);
+}
+
+static void
+on_status_changed (EpNode          *node,
+                   const char      *contact_key,
+                   const char      *id,
+                   EpMessageStatus  status,
+                   EpChatView      *self)
+{
+  EpMessage *message;
+
+  if (self->conversation == NULL
+      || g_strcmp0 (contact_key, ep_conversation_get_contact_key (self->conversation)) != 0)
+    return;
+  message = ep_conversation_lookup (self->conversation, ep_node_get_key (node), id);
+  if (message != NULL)
+    ep_message_set_status (message, status);
+}
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(EpChatView) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpMessage) message = ep_node_send_message_finish (EP_NODE (source), result, &error);
+  EpContact *contact;
+
+  if (message == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          gtk_label_set_text (self->reason_label, error->message);
+          gtk_widget_set_visible (GTK_WIDGET (self->reason_label), TRUE);
+        }
+      return;
+    }
+
+  contact = ep_contact_list_lookup (ep_node_get_contacts (EP_NODE (source)),
+                                    ep_message_get_contact_key (message));
+  if (contact != NULL)
+    {
+      g_autoptr(GDateTime) time = ep_message_dup_sender_datetime (message);
+
+      ep_contact_set_last_message (contact, ep_message_get_text (message), time);
+      ep_contact_set_last_activity (contact, ep_message_get_sender_time (message));
+    }
+
+  if (self->conversation != NULL
+      && g_strcmp0 (ep_message_get_contact_key (message),
+                    ep_conversation_get_contact_key (self->conversation)) == 0)
+    {
+      self->stick_to_bottom = TRUE;
+      ep_conversation_add_message (self->conversation, message);
+    }
+}
+
+/**
+ * ep_chat_view_send:
+ * @self: an #EpChatView
+ *
+ * Sends what the composer holds to the contact and empties the composer.
+ */
+void
+ep_chat_view_send (EpChatView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->composer);
+  GtkTextIter start, end;
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (EP_IS_CHAT_VIEW (self));
+
+  if (self->node == NULL || self->contact == NULL
+      || !gtk_widget_is_sensitive (self->composer_box))
+    return;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  g_strstrip (text);
+  if (*text == '\0')
+    return;
+
+  gtk_text_buffer_set_text (buffer, "", 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->reason_label), FALSE);
+  ep_node_send_message_async (self->node, ep_contact_get_key_bytes (self->contact), text,
+                              self->cancellable, on_sent, g_object_ref (self));
+}
+
+static gboolean
+on_composer_key (GtkEventControllerKey *controller,
+                 guint                  keyval,
+                 guint                  keycode,
+                 GdkModifierType        state,
+                 EpChatView            *self)
+{
+  if ((keyval == GDK_KEY_Return || keyval == GDK_KEY_KP_Enter || keyval == GDK_KEY_ISO_Enter)
+      && (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK)) == 0)
+    {
+      ep_chat_view_send (self);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * ep_chat_view_set_node:
+ * @self: an #EpChatView
+ * @node: the node whose conversations are shown
+ */
+void
+ep_chat_view_set_node (EpChatView *self,
+                       EpNode     *node)
+{
+  g_return_if_fail (EP_IS_CHAT_VIEW (self));
+  g_return_if_fail (self->node == NULL);
+
+  self->node = g_object_ref (node);
+  g_signal_connect_object (node, "message-received", G_CALLBACK (on_message_received), self, 0);
+  g_signal_connect_object (node, "message-status-changed", G_CALLBACK (on_status_changed),
+                           self, 0);
+}
+
+/**
+ * ep_chat_view_set_contact:
+ * @self: an #EpChatView
+ * @contact: (nullable): whose conversation to show
+ */
+void
+ep_chat_view_set_contact (EpChatView *self,
+                          EpContact  *contact)
+{
+  g_return_if_fail (EP_IS_CHAT_VIEW (self));
+  g_return_if_fail (self->node != NULL || contact == NULL);
+
+  if (contact == self->contact)
+    return;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->contact != NULL)
+    g_signal_handlers_disconnect_by_func (self->contact, on_contact_notify, self);
+  set_conversation (self, NULL);
+  g_set_object (&self->contact, contact);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), "", 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->reason_label), FALSE);
+
+  if (contact == NULL)
+    return;
+
+  self->cancellable = g_cancellable_new ();
+  g_signal_connect (contact, "notify::request-state", G_CALLBACK (on_contact_notify), self);
+  update_composer (self);
+  ep_node_open_conversation_async (self->node, ep_contact_get_key_bytes (contact),
+                                   self->cancellable, on_conversation_opened,
+                                   g_object_ref (self));
+}
+
+EpContact *
+ep_chat_view_get_contact (EpChatView *self)
+{
+  g_return_val_if_fail (EP_IS_CHAT_VIEW (self), NULL);
+
+  return self->contact;
+}
+
+/**
+ * ep_chat_view_get_conversation:
+ * @self: an #EpChatView
+ *
+ * Returns: (nullable) (transfer none): the conversation shown, once open
+ */
+EpConversation *
+ep_chat_view_get_conversation (EpChatView *self)
+{
+  g_return_val_if_fail (EP_IS_CHAT_VIEW (self), NULL);
+
+  return self->conversation;
+}
+
+GtkTextView *
+ep_chat_view_get_composer (EpChatView *self)
+{
+  g_return_val_if_fail (EP_IS_CHAT_VIEW (self), NULL);
+
+  return self->composer;
+}
+
+static void
+ep_chat_view_dispose (GObject *object)
+{
+  EpChatView *self = EP_CHAT_VIEW (object);
+  GtkWidget *child;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->contact != NULL)
+    g_signal_handlers_disconnect_by_func (self->contact, on_contact_notify, self);
+  g_clear_object (&self->contact);
+  if (self->conversation != NULL)
+    g_signal_handlers_disconnect_by_func (self->conversation, on_items_changed, self);
+  g_clear_object (&self->conversation);
+  g_clear_object (&self->node);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), EP_TYPE_CHAT_VIEW);
+  /* The children not bound to a field (the separator) are ours to unparent. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+
+  G_OBJECT_CLASS (ep_chat_view_parent_class)->dispose (object);
+}
+
+static void
+ep_chat_view_class_init (EpChatViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = ep_chat_view_dispose;
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
+  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ep-chat-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, EpChatView, stack);
+  gtk_widget_class_bind_template_child (widget_class, EpChatView, scrolled);
+  gtk_widget_class_bind_template_child (widget_class, EpChatView, message_view);
+  gtk_widget_class_bind_template_child (widget_class, EpChatView, reason_label);
+  gtk_widget_class_bind_template_child (widget_class, EpChatView, composer_box);
+  gtk_widget_class_bind_template_child (widget_class, EpChatView, composer);
+  gtk_widget_class_bind_template_child (widget_class, EpChatView, send_button);
+  gtk_widget_class_bind_template_callback (widget_class, ep_chat_view_send);
+}
+
+static void
+ep_chat_view_init (EpChatView *self)
+{
+  GtkListItemFactory *factory;
+  GtkEventController *keys;
+  GtkAdjustment *adj;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (gtk_widget_get_layout_manager (GTK_WIDGET (self))),
+                                  GTK_ORIENTATION_VERTICAL);
+
+  self->restore_distance = -1;
+  self->stick_to_bottom = TRUE;
+
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_message), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_message), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_message), self);
+  self->selection = gtk_no_selection_new (NULL);
+  gtk_list_view_set_model (self->message_view, GTK_SELECTION_MODEL (self->selection));
+  gtk_list_view_set_factory (self->message_view, factory);
+  g_object_unref (self->selection);
+  g_object_unref (factory);
+
+  keys = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+  g_signal_connect (keys, "key-pressed", G_CALLBACK (on_composer_key), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->composer), keys);
+
+  adj = gtk_scrolled_window_get_vadjustment (self->scrolled);
+  g_signal_connect (adj, "value-changed", G_CALLBACK (on_value_changed), self);
+  g_signal_connect (adj, "notify::upper", G_CALLBACK (on_upper_changed), self);
+}
