@@ -73,7 +73,7 @@ on_send_clicked (EpAddContactWindow *self)
   const char *id = gtk_editable_get_text (GTK_EDITABLE (self->id_entry));
   g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->text_entry))));
   g_autoptr(GError) error = NULL;
-  g_autoptr(EpContact) contact = NULL;
+  EpContact *contact;
   GtkWindow *parent;
 
   if (self->node == NULL || !gtk_widget_get_sensitive (self->send_button))

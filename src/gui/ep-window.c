@@ -476,7 +476,7 @@ static void
 on_accept_clicked (EpWindow *self)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(EpContact) contact = NULL;
+  EpContact *contact;
 
   if (self->contact == NULL)
     return;

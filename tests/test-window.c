@@ -1,0 +1,423 @@
+/* test-window.c — the main window against a real peer on loopback
+ *
+ * The app runs as users run it (g_application_run with options); the test
+ * body runs inside it once the window is there, spinning the main context
+ * with bounded waits. The peer is a second EpNode in this process; both
+ * listen on 127.0.0.1 only, with LAN discovery and DHT bootstrap off, and
+ * learn each other's address with ep_node_add_peer_address().
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+
+#include "node-test-util.h"
+
+#include "ep-add-contact-window.h"
+#include "ep-application.h"
+#include "ep-chat-view.h"
+#include "ep-my-id-window.h"
+#include "ep-window.h"
+
+typedef struct _Fixture Fixture;
+typedef void (*Body) (Fixture *f);
+
+struct _Fixture
+{
+  EpApplication *app;
+  EpWindow      *window;
+  EpNode        *node;        /* the app's */
+  char          *tmp;
+  char          *profile;
+  Body           body;
+  gboolean       done;
+  TestNode       peer;
+};
+
+static GtkWidget *
+child (Fixture    *f,
+       const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (f->window), EP_TYPE_WINDOW, name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
+static const char *
+page_of (Fixture    *f,
+         const char *stack)
+{
+  return gtk_stack_get_visible_child_name (GTK_STACK (child (f, stack)));
+}
+
+typedef struct
+{
+  Fixture    *f;
+  const char *stack;
+  const char *page;
+} PageWait;
+
+static gboolean
+page_is (gpointer data)
+{
+  PageWait *w = data;
+
+  return g_strcmp0 (page_of (w->f, w->stack), w->page) == 0;
+}
+
+static void
+wait_page (Fixture    *f,
+           const char *stack,
+           const char *page)
+{
+  PageWait w = { f, stack, page };
+
+  if (!spin_until (page_is, &w, 15))
+    g_error ("%s shows %s, not %s", stack, page_of (f, stack), page);
+}
+
+/* The first widget of @type below @root whose label contains @text. */
+static GtkWidget *
+find_label (GtkWidget  *root,
+            const char *text)
+{
+  if (GTK_IS_LABEL (root) && gtk_widget_get_mapped (root)
+      && strstr (gtk_label_get_text (GTK_LABEL (root)), text) != NULL)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_label (c, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  GtkWidget  *root;
+  const char *text;
+} LabelWait;
+
+static gboolean
+label_shown (gpointer data)
+{
+  LabelWait *w = data;
+
+  return find_label (w->root, w->text) != NULL;
+}
+
+static void
+wait_label (GtkWidget  *root,
+            const char *text)
+{
+  LabelWait w = { root, text };
+
+  if (!spin_until (label_shown, &w, 15))
+    g_error ("no label shows “%s”", text);
+}
+
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (item, type))
+        return GTK_WINDOW (item);
+    }
+  return NULL;
+}
+
+/* A click as the user makes it: only on a sensitive button. */
+static void
+click (GtkWidget *button)
+{
+  g_assert_true (gtk_widget_is_sensitive (button));
+  g_signal_emit_by_name (button, "clicked");
+}
+
+static gboolean
+node_started (gpointer data)
+{
+  return ep_node_is_started (data);
+}
+
+/* Onboarding: the profile has no name, so the window asks for one. */
+static void
+onboard (Fixture    *f,
+         const char *name)
+{
+  GtkWidget *entry = child (f, "name_entry");
+  GtkWidget *button = child (f, "name_button");
+  g_autofree char *json_path = NULL;
+  g_autofree char *json = NULL;
+
+  g_assert_cmpstr (page_of (f, "stack"), ==, "onboarding");
+  g_assert_false (ep_node_is_started (f->node));
+  g_assert_false (gtk_widget_get_sensitive (button));
+  gtk_editable_set_text (GTK_EDITABLE (entry), "   ");
+  g_assert_false (gtk_widget_get_sensitive (button));
+  gtk_editable_set_text (GTK_EDITABLE (entry), name);
+  g_assert_true (gtk_widget_get_sensitive (button));
+
+  ep_node_set_timing (f->node, &fast_node_timing);
+  click (button);
+  g_assert_true (spin_until (node_started, f->node, 15));
+  ep_session_manager_set_timing (ep_node_get_session_manager (f->node), &fast_session_timing);
+  wait_page (f, "stack", "main");
+
+  g_assert_cmpstr (ep_node_get_name (f->node), ==, name);
+  json_path = g_build_filename (f->profile, EP_NODE_PROFILE_FILE_NAME, NULL);
+  g_assert_true (g_file_get_contents (json_path, &json, NULL, NULL));
+  g_assert_nonnull (strstr (json, name));
+}
+
+/* Both nodes know where the other listens. */
+static void
+hint_both (Fixture *f)
+{
+  g_autoptr(GSocketAddress) to_app =
+    g_inet_socket_address_new_from_string ("127.0.0.1", ep_node_get_port (f->node));
+  g_autoptr(GSocketAddress) to_peer =
+    g_inet_socket_address_new_from_string ("127.0.0.1", ep_node_get_port (f->peer.node));
+  guint8 app_key[32];
+
+  memcpy (app_key, ep_identity_get_public_key (ep_node_get_identity (f->node)), 32);
+  ep_node_add_peer_address (f->peer.node, app_key, to_app);
+  ep_node_add_peer_address (f->node, f->peer.key, to_peer);
+}
+
+static gboolean
+run_body (gpointer data)
+{
+  Fixture *f = data;
+
+  f->node = ep_application_get_node (f->app);
+  g_assert_nonnull (f->node);
+  f->body (f);
+  f->done = TRUE;
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "quit", NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_window_added (GtkApplication *app,
+                 GtkWindow      *window,
+                 Fixture        *f)
+{
+  if (!EP_IS_WINDOW (window) || f->window != NULL)
+    return;
+  f->window = EP_WINDOW (window);
+  g_idle_add (run_body, f);
+}
+
+static void
+run_app (Body body)
+{
+  Fixture f = { 0 };
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  f.body = body;
+  f.tmp = g_dir_make_tmp ("ep-window-XXXXXX", &error);
+  g_assert_no_error (error);
+  f.profile = g_build_filename (f.tmp, "profile", NULL);
+
+  /* The peer first: its own profile, loopback, no LAN, no bootstrap. */
+  test_node_start (&f.peer);
+  ep_node_set_name (f.peer.node, "Bob");
+
+  {
+    char *argv[] = { (char *) "encryptedp2p", (char *) "--profile", f.profile,
+                     (char *) "--bind", (char *) "127.0.0.1", (char *) "--port", (char *) "0",
+                     (char *) "--no-default-bootstrap", (char *) "--no-lan", NULL };
+
+    f.app = ep_application_new ();
+    g_signal_connect (f.app, "window-added", G_CALLBACK (on_window_added), &f);
+    status = g_application_run (G_APPLICATION (f.app), G_N_ELEMENTS (argv) - 1, argv);
+  }
+
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (f.done);
+  g_clear_object (&f.app);
+
+  test_node_clear (&f.peer);
+  rm_rf (f.tmp);
+  g_free (f.tmp);
+  g_free (f.profile);
+}
+
+/* ---- onboarding, My ID, adding a contact ---------------------------------- */
+
+static gboolean
+contact_in_state (gpointer data)
+{
+  gpointer *args = data;
+
+  return (int) ep_contact_get_request_state (args[0]) == GPOINTER_TO_INT (args[1]);
+}
+
+static void
+body_add_contact (Fixture *f)
+{
+  EpContactList *contacts;
+  GtkWindow *dialog;
+  GtkWidget *id_entry, *id_error, *send_button, *text_entry;
+  g_autoptr(GError) parse_error = NULL;
+  g_autofree char *peer_grouped = NULL;
+  g_autofree char *broken = NULL;
+  const char *peer_id = ep_identity_get_contact_id (ep_node_get_identity (f->peer.node));
+  g_autofree char *own_grouped = NULL;
+  EpContact *contact;
+  GtkWidget *chat_view;
+  gpointer args[2];
+  guint8 key[32];
+  guint32 nospam;
+
+  onboard (f, "Alice");
+  contacts = ep_node_get_contacts (f->node);
+  g_assert_cmpstr (page_of (f, "sidebar_stack"), ==, "empty");
+  g_assert_cmpstr (page_of (f, "content_stack"), ==, "none");
+
+  /* My ID: the grouped ID, and Copy puts the compact one on the clipboard. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.my-id", NULL));
+  dialog = find_toplevel (EP_TYPE_MY_ID_WINDOW);
+  g_assert_nonnull (dialog);
+  own_grouped = ep_contact_id_format_grouped (
+    ep_identity_get_public_key (ep_node_get_identity (f->node)),
+    ep_identity_get_nospam (ep_node_get_identity (f->node)));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (gtk_widget_get_template_child (
+                     GTK_WIDGET (dialog), EP_TYPE_MY_ID_WINDOW, "id_label"))), ==, own_grouped);
+  click (GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog), EP_TYPE_MY_ID_WINDOW,
+                                                    "copy_button")));
+  {
+    GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (dialog));
+    GdkContentProvider *content = gdk_clipboard_get_content (clipboard);
+    g_auto(GValue) value = G_VALUE_INIT;
+
+    /* Our own content, so it is local: read it without a round trip. */
+    g_assert_true (gdk_clipboard_is_local (clipboard));
+    g_assert_nonnull (content);
+    g_value_init (&value, G_TYPE_STRING);
+    g_assert_true (gdk_content_provider_get_value (content, &value, NULL));
+    g_assert_cmpstr (g_value_get_string (&value), ==,
+                     ep_identity_get_contact_id (ep_node_get_identity (f->node)));
+  }
+  wait_label (GTK_WIDGET (dialog), "Copied to clipboard");
+  gtk_window_destroy (dialog);
+
+  /* Add contact with Ctrl+N's action. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.add-contact", NULL));
+  dialog = find_toplevel (EP_TYPE_ADD_CONTACT_WINDOW);
+  g_assert_nonnull (dialog);
+  id_entry = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog), EP_TYPE_ADD_CONTACT_WINDOW, "id_entry"));
+  id_error = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog), EP_TYPE_ADD_CONTACT_WINDOW, "id_error"));
+  text_entry = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog), EP_TYPE_ADD_CONTACT_WINDOW, "text_entry"));
+  send_button = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog), EP_TYPE_ADD_CONTACT_WINDOW, "send_button"));
+  g_assert_false (gtk_widget_get_sensitive (send_button));
+  g_assert_false (gtk_widget_get_visible (id_error));
+
+  /* Too short: the parser's words, and nothing can be sent. */
+  gtk_editable_set_text (GTK_EDITABLE (id_entry), "abc");
+  g_assert_false (ep_contact_id_parse ("abc", key, &nospam, &parse_error));
+  g_assert_true (gtk_widget_get_visible (id_error));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (id_error)), ==, parse_error->message);
+  g_assert_false (gtk_widget_get_sensitive (send_button));
+  /* Even a click that gets through (Enter in the field) sends nothing. */
+  g_signal_emit_by_name (send_button, "clicked");
+  g_assert_nonnull (find_toplevel (EP_TYPE_ADD_CONTACT_WINDOW));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (ep_node_get_contacts (f->node))), ==, 0);
+  g_clear_error (&parse_error);
+
+  /* One character changed: the checksum catches it. */
+  broken = g_strdup (peer_id);
+  broken[10] = broken[10] == 'a' ? 'b' : 'a';
+  gtk_editable_set_text (GTK_EDITABLE (id_entry), broken);
+  g_assert_false (ep_contact_id_parse (broken, key, &nospam, &parse_error));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (id_error)), ==, parse_error->message);
+  g_assert_false (gtk_widget_get_sensitive (send_button));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (contacts)), ==, 0);
+  g_assert_cmpuint (f->peer.requests->len, ==, 0);
+
+  /* The grouped form, as people paste it. */
+  peer_grouped = ep_contact_id_format_grouped (f->peer.key,
+                                               ep_identity_get_nospam (ep_node_get_identity (f->peer.node)));
+  gtk_editable_set_text (GTK_EDITABLE (id_entry), peer_grouped);
+  g_assert_false (gtk_widget_get_visible (id_error));
+  g_assert_true (gtk_widget_get_sensitive (send_button));
+  gtk_editable_set_text (GTK_EDITABLE (text_entry), "hi, this is Alice");
+  click (send_button);
+  g_assert_null (find_toplevel (EP_TYPE_ADD_CONTACT_WINDOW));
+
+  /* The contact is there, request sent, and its chat cannot be written yet. */
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (contacts)), ==, 1);
+  contact = ep_contact_list_lookup (contacts, f->peer.hex);
+  g_assert_nonnull (contact);
+  g_assert_cmpint (ep_contact_get_request_state (contact), ==, EP_CONTACT_REQUEST_OUTGOING_PENDING);
+  wait_page (f, "sidebar_stack", "list");
+  g_assert_true (ep_window_get_contact (f->window) == contact);
+  g_assert_cmpstr (page_of (f, "content_stack"), ==, "chat");
+  chat_view = child (f, "chat_view");
+  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (gtk_widget_get_template_child (
+                    chat_view, EP_TYPE_CHAT_VIEW, "composer_box"))));
+  wait_label (chat_view, "accepts your request");
+  wait_label (child (f, "contact_view"), "Request sent");
+
+  /* The peer gets it and accepts; the composer opens. */
+  hint_both (f);
+  g_assert_true (spin_until (has_request, &f->peer, 15));
+  g_assert_cmpstr (f->peer.last_request_text, ==, "hi, this is Alice");
+  {
+    g_autoptr(GError) error = NULL;
+    EpContact *accepted = ep_node_accept_request (f->peer.node, ep_contact_get_key_bytes (f->peer.requests->pdata[0]), &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (accepted);
+  }
+  args[0] = contact;
+  args[1] = GINT_TO_POINTER (EP_CONTACT_REQUEST_ACCEPTED);
+  g_assert_true (spin_until (contact_in_state, args, 15));
+  g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (gtk_widget_get_template_child (
+                   chat_view, EP_TYPE_CHAT_VIEW, "composer_box"))));
+}
+
+static void
+test_window_add_contact (void)
+{
+  run_app (body_add_contact);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *home = g_dir_make_tmp ("ep-test-home-XXXXXX", NULL);
+  g_autofree char *data = g_build_filename (home, "data", NULL);
+  g_autofree char *config = g_build_filename (home, "config", NULL);
+  g_autofree char *cache = g_build_filename (home, "cache", NULL);
+  int ret;
+
+  g_setenv ("HOME", home, TRUE);
+  g_setenv ("XDG_DATA_HOME", data, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+
+  gtk_disable_setlocale ();
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/ep/window/add-contact", test_window_add_contact);
+
+  ret = g_test_run ();
+
+  rm_rf (home);
+
+  return ret;
+}
