@@ -1,9 +1,9 @@
 /* ep-chat-view.c — one contact's conversation and the composer
  *
  * The view binds a GtkListView to the EpConversation the node opens for the
- * contact. The node keeps the store; this view keeps the open page of the
- * conversation current: messages it sends and receives are added to it, and
- * status changes of our messages are applied to the EpMessage objects.
+ * contact; the conversation follows the store (new messages, delivery
+ * states), and the view follows the conversation: it sticks to the bottom
+ * while the user is there and loads older pages at the top.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -384,34 +384,6 @@ on_conversation_opened (GObject      *source,
 }
 
 static void
-on_message_received (EpNode     *node,
-                     EpMessage  *message,
-                     EpChatView *self)
-{
-  if (self->conversation != NULL
-      && g_strcmp0 (ep_message_get_contact_key (message),
-                    ep_conversation_get_contact_key (self->conversation)) == 0)
-    ep_conversation_add_message (self->conversation, message);
-}
-
-static void
-on_status_changed (EpNode          *node,
-                   const char      *contact_key,
-                   const char      *id,
-                   EpMessageStatus  status,
-                   EpChatView      *self)
-{
-  EpMessage *message;
-
-  if (self->conversation == NULL
-      || g_strcmp0 (contact_key, ep_conversation_get_contact_key (self->conversation)) != 0)
-    return;
-  message = ep_conversation_lookup (self->conversation, ep_node_get_key (node), id);
-  if (message != NULL)
-    ep_message_set_status (message, status);
-}
-
-static void
 on_sent (GObject      *source,
          GAsyncResult *result,
          gpointer      user_data)
@@ -419,7 +391,6 @@ on_sent (GObject      *source,
   g_autoptr(EpChatView) self = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(EpMessage) message = ep_node_send_message_finish (EP_NODE (source), result, &error);
-  EpContact *contact;
 
   if (message == NULL)
     {
@@ -429,24 +400,6 @@ on_sent (GObject      *source,
           gtk_widget_set_visible (GTK_WIDGET (self->reason_label), TRUE);
         }
       return;
-    }
-
-  contact = ep_contact_list_lookup (ep_node_get_contacts (EP_NODE (source)),
-                                    ep_message_get_contact_key (message));
-  if (contact != NULL)
-    {
-      g_autoptr(GDateTime) time = ep_message_dup_sender_datetime (message);
-
-      ep_contact_set_last_message (contact, ep_message_get_text (message), time);
-      ep_contact_set_last_activity (contact, ep_message_get_sender_time (message));
-    }
-
-  if (self->conversation != NULL
-      && g_strcmp0 (ep_message_get_contact_key (message),
-                    ep_conversation_get_contact_key (self->conversation)) == 0)
-    {
-      self->stick_to_bottom = TRUE;
-      ep_conversation_add_message (self->conversation, message);
     }
 }
 
@@ -477,6 +430,8 @@ ep_chat_view_send (EpChatView *self)
 
   gtk_text_buffer_set_text (buffer, "", 0);
   gtk_widget_set_visible (GTK_WIDGET (self->reason_label), FALSE);
+  /* The conversation shows it through the store; the view follows it down. */
+  self->stick_to_bottom = TRUE;
   ep_node_send_message_async (self->node, ep_contact_get_key_bytes (self->contact), text,
                               self->cancellable, on_sent, g_object_ref (self));
 }
@@ -510,9 +465,6 @@ ep_chat_view_set_node (EpChatView *self,
   g_return_if_fail (self->node == NULL);
 
   self->node = g_object_ref (node);
-  g_signal_connect_object (node, "message-received", G_CALLBACK (on_message_received), self, 0);
-  g_signal_connect_object (node, "message-status-changed", G_CALLBACK (on_status_changed),
-                           self, 0);
 }
 
 /**

@@ -33,6 +33,7 @@ struct _EpWindow
   GtkEntry             *name_entry;
   GtkWidget            *name_button;
   AdwLeaflet           *leaflet;
+  GtkWidget            *sidebar;
   GtkWidget            *content;
   GtkSearchEntry       *search_entry;
   GtkStack             *sidebar_stack;
@@ -40,6 +41,9 @@ struct _EpWindow
   AdwWindowTitle       *chat_title;
   GtkStack             *content_stack;
   AdwStatusPage        *request_page;
+  GtkWidget            *accept_button;
+  GtkWidget            *decline_button;
+  GtkWidget            *block_button;
   EpChatView           *chat_view;
 };
 
@@ -376,9 +380,7 @@ show_contact (EpWindow  *self,
     }
   ep_chat_view_set_contact (self->chat_view, contact);
   update_content (self);
-  adw_leaflet_set_visible_child (self->leaflet, contact != NULL
-                                 ? self->content
-                                 : gtk_widget_get_first_child (GTK_WIDGET (self->leaflet)));
+  adw_leaflet_set_visible_child (self->leaflet, contact != NULL ? self->content : self->sidebar);
 }
 
 static void
@@ -530,19 +532,9 @@ on_message_received (EpNode    *node,
 {
   EpContact *contact = ep_contact_list_lookup (ep_node_get_contacts (node),
                                                ep_message_get_contact_key (message));
-  g_autoptr(GDateTime) time = NULL;
 
-  if (contact == NULL)
-    return;
-
-  time = ep_message_dup_sender_datetime (message);
-  ep_contact_set_last_message (contact, ep_message_get_text (message), time);
-  ep_contact_set_last_activity (contact, g_get_real_time ());
-
-  /* The store counted it unread; the count on screen follows, and both go
-   * back to 0 when the user is looking at this chat. */
-  ep_contact_set_unread_count (contact, ep_contact_get_unread_count (contact) + 1);
-  if (gtk_window_is_active (GTK_WINDOW (self))
+  /* The contact list counted it unread; it is read if the user sees it. */
+  if (contact != NULL && gtk_window_is_active (GTK_WINDOW (self))
       && ep_window_is_chat_visible (self, ep_contact_get_key (contact)))
     mark_read (self, contact);
 }
@@ -746,6 +738,7 @@ ep_window_class_init (EpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpWindow, name_entry);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, name_button);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, leaflet);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, content);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, search_entry);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, sidebar_stack);
@@ -753,6 +746,9 @@ ep_window_class_init (EpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpWindow, chat_title);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, content_stack);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, request_page);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, accept_button);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, decline_button);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, block_button);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, chat_view);
   gtk_widget_class_bind_template_callback (widget_class, on_name_button_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
