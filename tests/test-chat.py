@@ -102,7 +102,7 @@ class Chat:
 
 
 def main():
-    print("1..16", flush=True)
+    print("1..19", flush=True)
     root = tempfile.mkdtemp(prefix="ep-chat-")
     procs = []
     try:
@@ -205,6 +205,23 @@ def main():
                 break
             time.sleep(0.5)
         ok(all(s == "delivered" for s in statuses), "the sender sees every one delivered")
+
+        # B offline while A sends 100; B starts later.
+        ok(b.quit() == 0, "B quits cleanly on end of input")
+        procs.remove(b)
+        for i in range(100):
+            a.send(cmd="send", to=bkey, text="later %d" % i)
+        for i in range(100):
+            a.expect(lambda e: e["event"] == "status" and e["status"] == "queued", 30, "queued")
+        b = Chat(os.path.join(root, "b"), "Bob")
+        procs.append(b)
+        later = [b.expect(lambda e: e["event"] == "message", 60, "later message")["text"]
+                 for i in range(100)]
+        ok(later == ["later %d" % i for i in range(100)],
+           "B, started later, gets all 100 once and in order")
+        time.sleep(0.5)
+        got = [m["text"] for m in b.history(akey) if m["text"].startswith("later ")]
+        ok(got == ["later %d" % i for i in range(100)], "and its history has each once")
 
         codes = [a.quit(), b.quit()]
         procs.clear()

@@ -251,6 +251,55 @@ test_lossy (void)
   g_rand_free (chaos.rand);
 }
 
+/* Three 64 KiB messages through the same loss: the fragments of every copy
+ * sent fill the receiver's gaps. */
+static void
+test_large_lossy (void)
+{
+  TestNode a = { 0 }, b = { 0 };
+  Chaos chaos = { 0 };
+  Count got = { &b, 3 };
+  g_autofree char *text = g_malloc (EP_FRAME_MAX_TEXT + 1);
+
+  for (guint i = 0; i < EP_FRAME_MAX_TEXT; i++)
+    text[i] = "0123456789abcdef"[(i * 31 + i / 7) % 16];
+  text[EP_FRAME_MAX_TEXT] = '\0';
+
+  chaos.rand = g_rand_new_with_seed (64);
+  test_node_start (&a);
+  test_node_start (&b);
+  ep_udp_set_filter (ep_node_get_udp (a.node), chaos_filter, &chaos);
+  ep_udp_set_filter (ep_node_get_udp (b.node), chaos_filter, &chaos);
+  befriend (&a, &b, TRUE);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      Sends s = { 1, 0 };
+
+      text[0] = 'A' + i;
+      ep_node_send_message_async (a.node, test_node_key (&b), text, NULL, on_sent, &s);
+      g_assert_true (spin_until (sends_done, &s, 10));
+    }
+  g_assert_true (spin_until (received_at_least, &got, 60));
+  spin_for (200);
+  g_assert_cmpuint (b.received->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      EpMessage *message = g_ptr_array_index (b.received, i);
+
+      text[0] = ep_message_get_text (message)[0];
+      g_assert_cmpstr (ep_message_get_text (message), ==, text);
+    }
+  g_assert_cmpuint (chaos.dropped, >, 100);
+
+  ep_udp_set_filter (ep_node_get_udp (a.node), NULL, NULL);
+  ep_udp_set_filter (ep_node_get_udp (b.node), NULL, NULL);
+  test_node_clear (&a);
+  test_node_clear (&b);
+  spin_for (50);
+  g_rand_free (chaos.rand);
+}
+
 static void
 test_large_message (void)
 {
@@ -315,6 +364,69 @@ test_wrong_nospam (void)
 
   test_node_clear (&a);
   test_node_clear (&b);
+}
+
+static gboolean
+refused_some (gpointer data)
+{
+  return ep_node_get_counters (((TestNode *) data)->node)->incoming_refused >= 2;
+}
+
+static gboolean
+got_declined (gpointer data)
+{
+  return ((TestNode *) data)->answered_no > 0;
+}
+
+static void
+test_nospam_and_block (void)
+{
+  TestNode a = { 0 }, b = { 0 }, c = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *old_id = NULL;
+
+  test_node_start (&a);
+  test_node_start (&b);
+  test_node_start (&c);
+
+  /* B changes its nospam: the old ID no longer gets through. */
+  old_id = g_strdup (ep_identity_get_contact_id (ep_node_get_identity (b.node)));
+  g_assert_true (ep_node_reset_nospam (b.node, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (old_id, !=, ep_identity_get_contact_id (ep_node_get_identity (b.node)));
+  ep_node_add_contact (a.node, old_id, "old", &error);
+  g_assert_no_error (error);
+  test_node_hint (&a, &b);
+  g_assert_true (spin_until (nospam_dropped, &b, 15));
+  g_assert_cmpuint (b.requests->len, ==, 0);
+
+  /* B blocks C before C asks: C's sessions are refused. */
+  g_assert_true (ep_node_block_contact (b.node, test_node_key (&c), &error));
+  ep_node_add_contact (c.node, ep_identity_get_contact_id (ep_node_get_identity (b.node)),
+                       "me", &error);
+  g_assert_no_error (error);
+  test_node_hint (&c, &b);
+  g_assert_true (spin_until (refused_some, &b, 15));
+  g_assert_cmpuint (b.requests->len, ==, 0);
+  g_assert_false (ep_node_is_connected (c.node, test_node_key (&b)));
+
+  /* A declined request leaves no contact behind, and a later one comes. */
+  ep_node_block_contact (a.node, test_node_key (&b), NULL);
+  ep_node_add_contact (a.node, ep_identity_get_contact_id (ep_node_get_identity (b.node)),
+                       "new", &error);
+  g_assert_no_error (error);
+  g_assert_true (spin_until (has_request, &b, 15));
+  g_assert_true (ep_node_decline_request (b.node, test_node_key (&a), &error));
+  g_assert_no_error (error);
+  g_assert_null (ep_contact_list_lookup (ep_node_get_contacts (b.node), a.hex));
+  g_assert_true (spin_until (got_declined, &a, 15));
+  g_assert_cmpint (ep_contact_get_request_state (
+                     ep_contact_list_lookup (ep_node_get_contacts (a.node), b.hex)),
+                   ==, EP_CONTACT_REQUEST_DECLINED);
+
+  test_node_clear (&a);
+  test_node_clear (&b);
+  test_node_clear (&c);
 }
 
 static const EpSessionTiming flood_timing = {
@@ -549,6 +661,32 @@ test_profile_file (void)
   g_assert_cmpstr (settings->bind_address, ==, "127.0.0.1");
   g_clear_object (&again);
 
+  /* Members of a newer version survive a save; odd types are ignored. */
+  {
+    g_autoptr(EpNode) third = NULL;
+    g_autofree char *saved = NULL;
+
+    g_assert_true (g_file_set_contents (path, "{\"version\":\"1\",\"future\":[1,2],"
+                                              "\"name\":7,\"settings\":{\"port\":\"x\","
+                                              "\"extra\":true,\"lan_discovery\":false}}",
+                                        -1, NULL));
+    third = ep_node_open (a.dir, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (ep_node_get_name (third), ==, "");
+    g_assert_false (ep_node_get_settings (third)->lan_discovery);
+    g_assert_cmpuint (ep_node_get_settings (third)->port, ==, 0);
+    g_assert_true (ep_node_save_profile (third, &error));
+    g_assert_true (g_file_get_contents (path, &saved, NULL, NULL));
+    g_assert_nonnull (strstr (saved, "\"future\""));
+    g_assert_nonnull (strstr (saved, "\"extra\""));
+    g_assert_true (g_file_set_contents (path, "[]", -1, NULL));
+    g_clear_object (&third);
+    third = ep_node_open (a.dir, NULL, &error);
+    g_assert_error (error, EP_NODE_ERROR, EP_NODE_ERROR_PROFILE);
+    g_assert_null (third);
+    g_clear_error (&error);
+  }
+
   /* The store is bound to the identity: its key comes from it. */
   {
     guint8 k1[32], k2[32];
@@ -585,6 +723,8 @@ main (int   argc,
   g_test_add_func ("/ep/node/restart-sender", test_restart_sender);
   g_test_add_func ("/ep/node/large-message", test_large_message);
   g_test_add_func ("/ep/node/wrong-nospam", test_wrong_nospam);
+  g_test_add_func ("/ep/node/nospam-and-block", test_nospam_and_block);
+  g_test_add_func ("/ep/node/large-lossy", test_large_lossy);
   g_test_add_func ("/ep/node/request-flood", test_request_flood);
   g_test_add_func ("/ep/node/profile-file", test_profile_file);
   g_test_add_func ("/ep/node/dht-presence", test_dht_presence);

@@ -271,6 +271,23 @@ test_rt_save_load (void)
   g_assert_true (g_file_set_contents (path, "d2:id3:abce", -1, NULL));
   g_assert_false (ep_routing_table_load_state (path, id, NULL, NULL, &error));
   g_assert_error (error, EP_ROUTING_TABLE_ERROR, EP_ROUTING_TABLE_ERROR_CORRUPT);
+  g_clear_error (&error);
+
+  /* So is an empty dictionary, and a file far too large to be a state file
+   * (refused before it is read). */
+  g_assert_true (g_file_set_contents (path, "de", -1, NULL));
+  g_assert_false (ep_routing_table_load_state (path, id, NULL, NULL, &error));
+  g_assert_error (error, EP_ROUTING_TABLE_ERROR, EP_ROUTING_TABLE_ERROR_CORRUPT);
+  g_clear_error (&error);
+  {
+    gsize big_len = 2 * 1024 * 1024;
+    g_autofree char *big = g_malloc (big_len);
+
+    memset (big, 'd', big_len);
+    g_assert_true (g_file_set_contents (path, big, big_len, NULL));
+  }
+  g_assert_false (ep_routing_table_load_state (path, id, NULL, NULL, &error));
+  g_assert_error (error, EP_ROUTING_TABLE_ERROR, EP_ROUTING_TABLE_ERROR_CORRUPT);
 
   g_unlink (path);
   g_rmdir (dir);

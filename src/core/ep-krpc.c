@@ -41,24 +41,12 @@ ep_krpc_reason_to_string (EpKrpcReason reason)
   return reason < EP_KRPC_N_REASONS ? names[reason] : "unknown";
 }
 
-/* ep_benc_dict_lookup() of the codec does pointer arithmetic on an
- * empty dictionary's NULL entry table (undefined behaviour UBSan reports
- * for "de"): empty dictionaries never reach it from here. */
-static const EpBenc *
-lookup (const EpBenc *dict,
-        const char   *key)
-{
-  if (ep_benc_dict_size (dict) == 0)
-    return NULL;
-  return ep_benc_dict_lookup (dict, key);
-}
-
 static const guint8 *
 get_bytes (const EpBenc *dict,
            const char   *key,
            gsize        *len)
 {
-  return ep_benc_get_bytes (lookup (dict, key), len);
+  return ep_benc_get_bytes (ep_benc_dict_lookup (dict, key), len);
 }
 
 /* A byte string of exactly @len bytes, copied to @out; absent is FALSE. */
@@ -84,7 +72,7 @@ get_opt_int (const EpBenc *dict,
              gboolean     *has,
              gint64       *out)
 {
-  const EpBenc *v = lookup (dict, key);
+  const EpBenc *v = ep_benc_dict_lookup (dict, key);
 
   *has = FALSE;
   if (v == NULL)
@@ -102,7 +90,7 @@ get_opt_bytes (const EpBenc   *dict,
                const guint8  **out,
                gsize          *len)
 {
-  const EpBenc *v = lookup (dict, key);
+  const EpBenc *v = ep_benc_dict_lookup (dict, key);
 
   *out = NULL;
   *len = 0;
@@ -116,7 +104,7 @@ static EpKrpcReason
 decode_want (const EpBenc *args,
              EpKrpcMsg    *msg)
 {
-  const EpBenc *want = lookup (args, "want");
+  const EpBenc *want = ep_benc_dict_lookup (args, "want");
   guint n;
 
   if (want == NULL)
@@ -146,7 +134,7 @@ decode_item (const EpBenc *dict,
              EpKrpcMsg    *msg,
              gboolean      need_v)
 {
-  const EpBenc *v = lookup (dict, "v");
+  const EpBenc *v = ep_benc_dict_lookup (dict, "v");
   gboolean has_sig;
 
   if (v != NULL)
@@ -159,9 +147,9 @@ decode_item (const EpBenc *dict,
   if (!get_opt_bytes (dict, "salt", G_MAXSIZE, &msg->salt, &msg->salt_len))
     return EP_KRPC_BAD_ITEM;
 
-  if (lookup (dict, "k") == NULL)
+  if (ep_benc_dict_lookup (dict, "k") == NULL)
     {
-      if (lookup (dict, "sig") != NULL)
+      if (ep_benc_dict_lookup (dict, "sig") != NULL)
         return EP_KRPC_BAD_ITEM;
       return EP_KRPC_OK;
     }
@@ -179,7 +167,7 @@ decode_query (const EpBenc *root,
 {
   gsize q_len = 0;
   const guint8 *q = get_bytes (root, "q", &q_len);
-  const EpBenc *a = lookup (root, "a");
+  const EpBenc *a = ep_benc_dict_lookup (root, "a");
   EpKrpcReason r;
   gboolean has;
   gint64 value;
@@ -259,7 +247,7 @@ static EpKrpcReason
 decode_response (const EpBenc *root,
                  EpKrpcMsg    *msg)
 {
-  const EpBenc *r = lookup (root, "r");
+  const EpBenc *r = ep_benc_dict_lookup (root, "r");
   const EpBenc *values;
 
   if (r == NULL || ep_benc_type (r) != EP_BENC_DICT)
@@ -277,7 +265,7 @@ decode_response (const EpBenc *root,
       || (msg->token != NULL && msg->token_len == 0))
     return EP_KRPC_BAD_TOKEN;
 
-  values = lookup (r, "values");
+  values = ep_benc_dict_lookup (r, "values");
   if (values != NULL)
     {
       guint n;
@@ -305,7 +293,7 @@ static EpKrpcReason
 decode_error (const EpBenc *root,
               EpKrpcMsg    *msg)
 {
-  const EpBenc *e = lookup (root, "e");
+  const EpBenc *e = ep_benc_dict_lookup (root, "e");
 
   if (e == NULL || ep_benc_type (e) != EP_BENC_LIST || ep_benc_list_length (e) < 2
       || !ep_benc_get_int (ep_benc_list_nth (e, 0), &msg->error_code))

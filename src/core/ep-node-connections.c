@@ -102,10 +102,13 @@ ep_node_peer_is_up (EpNodePeer *peer)
          && ep_session_get_state (peer->session) == EP_SESSION_STATE_ESTABLISHED;
 }
 
-/* Sends @frame whole or in fragments; FALSE when not every part left. */
+/* Sends @frame whole or in fragments under @local_id; FALSE when not every
+ * part left. A message keeps one local id across retransmissions so that
+ * the receiver's assembler fills its gaps from every copy. */
 gboolean
-ep_node_peer_send_frame (EpNodePeer    *peer,
-                         const EpFrame *frame)
+ep_node_peer_send_frame_as (EpNodePeer    *peer,
+                            const EpFrame *frame,
+                            guint32        local_id)
 {
   g_autoptr(GPtrArray) payloads = NULL;
   g_autoptr(GError) error = NULL;
@@ -113,8 +116,7 @@ ep_node_peer_send_frame (EpNodePeer    *peer,
   if (!ep_node_peer_is_up (peer))
     return FALSE;
 
-  payloads = ep_frame_to_payloads (frame, peer->next_local_id++, EP_FRAME_DEFAULT_PAYLOAD,
-                                   &error);
+  payloads = ep_frame_to_payloads (frame, local_id, EP_FRAME_DEFAULT_PAYLOAD, &error);
   if (payloads == NULL)
     {
       g_warning ("Could not encode a %s frame: %s", ep_frame_type_to_string (frame->type),
@@ -128,6 +130,29 @@ ep_node_peer_send_frame (EpNodePeer    *peer,
         return FALSE;
       }
   return TRUE;
+}
+
+/* Local ids of frames other than messages have the top bit clear. */
+gboolean
+ep_node_peer_send_frame (EpNodePeer    *peer,
+                         const EpFrame *frame)
+{
+  return ep_node_peer_send_frame_as (peer, frame, peer->next_local_id++ & 0x7fffffffu);
+}
+
+gboolean
+ep_node_same_address (GSocketAddress *a,
+                      GSocketAddress *b)
+{
+  GInetSocketAddress *x, *y;
+
+  if (!G_IS_INET_SOCKET_ADDRESS (a) || !G_IS_INET_SOCKET_ADDRESS (b))
+    return FALSE;
+  x = G_INET_SOCKET_ADDRESS (a);
+  y = G_INET_SOCKET_ADDRESS (b);
+  return g_inet_socket_address_get_port (x) == g_inet_socket_address_get_port (y)
+         && g_inet_address_equal (g_inet_socket_address_get_address (x),
+                                  g_inet_socket_address_get_address (y));
 }
 
 static EpContact *
@@ -485,6 +510,19 @@ ep_node_add_peer_address (EpNode         *self,
   peer = g_hash_table_lookup (self->peers, hex);
   if (peer == NULL || peer->stranger)
     return;
+  if (ep_node_peer_is_up (peer))
+    {
+      GSocketAddress *current = ep_session_get_remote_address (peer->session);
+
+      /* Same family, another address: the peer restarted (a new port), and
+       * our session is with the process that went away. */
+      if (current == NULL
+          || g_socket_address_get_family (current) != g_socket_address_get_family (address)
+          || ep_node_same_address (current, address))
+        return;
+      g_debug ("%.8s moved: reconnecting", peer->hex);
+      ep_session_close (peer->session);
+    }
   g_clear_object (&peer->address);
   peer->address = g_object_ref (address);
   peer->connect_backoff_ms = self->timing.connect_retry_ms;

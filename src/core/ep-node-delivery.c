@@ -166,8 +166,14 @@ send_item (EpNodePeer    *peer,
                                 ep_message_get_sender_time (message),
                                 ep_message_get_lamport (message),
                                 ep_message_get_text (message));
-  if (!ep_node_peer_send_frame (peer, frame))
-    return;
+  {
+    const guint8 *id = ep_message_get_id_bytes (message);
+    guint32 local_id = 0x80000000u | ((guint32) id[0] << 24 | (guint32) id[1] << 16
+                                      | (guint32) id[2] << 8 | id[3]);
+
+    if (!ep_node_peer_send_frame_as (peer, frame, local_id))
+      return;
+  }
 
   self->counters.messages_sent++;
   if (item->attempts > 0)
@@ -192,14 +198,18 @@ ep_node_delivery_pump (EpNodePeer *peer,
                        gint64      now)
 {
   guint n = 0;
+  gsize bytes = 0;
 
   if (!ep_node_peer_is_up (peer) || !contact_accepted (peer))
     return;
 
-  for (GList *l = peer->outbox.head; l != NULL && n < EP_NODE_WINDOW; l = l->next, n++)
+  for (GList *l = peer->outbox.head;
+       l != NULL && n < EP_NODE_WINDOW && bytes < EP_NODE_WINDOW_BYTES;
+       l = l->next, n++)
     {
       EpNodeOutItem *item = l->data;
 
+      bytes += strlen (ep_message_get_text (item->message));
       if (now >= item->next_attempt)
         send_item (peer, item, now);
     }

@@ -157,21 +157,6 @@ ep_node_presence_stop (EpNode *self)
   self->publishing = FALSE;
 }
 
-static gboolean
-same_address (GSocketAddress *a,
-              GSocketAddress *b)
-{
-  GInetSocketAddress *x, *y;
-
-  if (!G_IS_INET_SOCKET_ADDRESS (a) || !G_IS_INET_SOCKET_ADDRESS (b))
-    return FALSE;
-  x = G_INET_SOCKET_ADDRESS (a);
-  y = G_INET_SOCKET_ADDRESS (b);
-  return g_inet_socket_address_get_port (x) == g_inet_socket_address_get_port (y)
-         && g_inet_address_equal (g_inet_socket_address_get_address (x),
-                                  g_inet_socket_address_get_address (y));
-}
-
 static void
 use_record (EpNode           *self,
             EpNodePeer       *peer,
@@ -187,7 +172,7 @@ use_record (EpNode           *self,
         continue;
       if (peer->session != NULL
           && ep_session_get_state (peer->session) == EP_SESSION_STATE_CONNECTING
-          && !same_address (address, ep_session_get_remote_address (peer->session)))
+          && !ep_node_same_address (address, ep_session_get_remote_address (peer->session)))
         ep_session_close (peer->session);   /* calling a stale address */
       g_clear_object (&peer->address);
       peer->address = g_object_ref (address);

@@ -117,8 +117,13 @@ void         ep_node_peer_remove           (EpNode          *self,
 void         ep_node_peer_free             (EpNodePeer      *peer);
 gboolean     ep_node_peer_is_up            (EpNodePeer      *peer);
 void         ep_node_peer_update_presence  (EpNodePeer      *peer);
+gboolean     ep_node_same_address          (GSocketAddress  *a,
+                                            GSocketAddress  *b);
 gboolean     ep_node_peer_send_frame       (EpNodePeer      *peer,
                                             const EpFrame   *frame);
+gboolean     ep_node_peer_send_frame_as    (EpNodePeer      *peer,
+                                            const EpFrame   *frame,
+                                            guint32          local_id);
 void         ep_node_connections_start     (EpNode          *self);
 void         ep_node_connections_stop      (EpNode          *self);
 void         ep_node_connections_watch_lan (EpNode          *self);

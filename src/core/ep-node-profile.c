@@ -69,14 +69,14 @@ ep_node_profile_load (EpNode  *self,
     return profile_error (error, path, _("not a JSON object"));
   self->profile = json_object_ref (json_node_get_object (root));
 
-  if (json_object_has_member (self->profile, "version")
-      && json_object_get_int_member (self->profile, "version") > PROFILE_VERSION)
+  member = json_object_get_member (self->profile, "version");
+  if (member != NULL && JSON_NODE_HOLDS_VALUE (member)
+      && json_node_get_value_type (member) == G_TYPE_INT64
+      && json_node_get_int (member) > PROFILE_VERSION)
     return profile_error (error, path, _("written by a newer version of EncryptedP2P"));
 
-  g_free (self->name);
-  self->name = g_strdup (get_string (self->profile, "name"));
-  g_free (self->status_text);
-  self->status_text = g_strdup (get_string (self->profile, "status_text"));
+  ep_node_set_name (self, get_string (self->profile, "name"));
+  ep_node_set_status_text (self, get_string (self->profile, "status_text"));
 
   member = json_object_get_member (self->profile, "settings");
   if (member == NULL || !JSON_NODE_HOLDS_OBJECT (member))
@@ -137,7 +137,7 @@ ep_node_save_profile (EpNode  *self,
   g_autoptr(JsonGenerator) generator = NULL;
   g_autofree char *text = NULL;
   g_autoptr(GError) local_error = NULL;
-  JsonObject *settings = json_object_new ();
+  JsonObject *settings;
   JsonObject *presence;
   JsonNode *member;
 
@@ -158,6 +158,13 @@ ep_node_save_profile (EpNode  *self,
   if (!json_object_has_member (presence, "seq"))
     json_object_set_int_member (presence, "seq", 0);
 
+  member = json_object_get_member (self->profile, "settings");
+  if (member == NULL || !JSON_NODE_HOLDS_OBJECT (member))
+    {
+      json_object_set_object_member (self->profile, "settings", json_object_new ());
+      member = json_object_get_member (self->profile, "settings");
+    }
+  settings = json_node_get_object (member);
   json_object_set_int_member (settings, "port", self->settings.port);
   if (self->settings.bind_address != NULL)
     json_object_set_string_member (settings, "bind", self->settings.bind_address);
@@ -174,7 +181,6 @@ ep_node_save_profile (EpNode  *self,
   else
     json_object_set_null_member (settings, "bootstrap");
   json_object_set_boolean_member (settings, "lan_discovery", self->settings.lan_discovery);
-  json_object_set_object_member (self->profile, "settings", settings);
 
   root = json_node_new (JSON_NODE_OBJECT);
   json_node_set_object (root, self->profile);

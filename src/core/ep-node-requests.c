@@ -253,8 +253,6 @@ ep_node_requests_frame (EpNodePeer    *peer,
     case EP_FRAME_REQUEST_DECLINED:
       if (state == EP_CONTACT_REQUEST_OUTGOING_PENDING)
         {
-          g_autoptr(EpContact) hold = g_object_ref (contact);
-
           ep_contact_set_request_state (contact, EP_CONTACT_REQUEST_DECLINED);
           save_contact (self, contact);
           g_signal_emit (self, ep_node_signals[EP_NODE_SIGNAL_CONTACT_REQUEST_ANSWERED], 0,

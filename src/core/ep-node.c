@@ -243,14 +243,33 @@ ep_node_get_name (EpNode *self)
   return self->name != NULL ? self->name : "";
 }
 
+/* At most @max bytes of valid UTF-8, cut on a character boundary. */
+static char *
+bounded_utf8 (const char *text,
+              gsize       max)
+{
+  g_autofree char *valid = g_utf8_make_valid (text != NULL ? text : "", -1);
+  const char *end = valid;
+
+  while (*end != '\0')
+    {
+      const char *next = g_utf8_next_char (end);
+
+      if ((gsize) (next - valid) > max)
+        break;
+      end = next;
+    }
+  return g_strndup (valid, end - valid);
+}
+
+/* The name contacts see; at most %EP_FRAME_MAX_NAME bytes are kept. */
 void
 ep_node_set_name (EpNode     *self,
                   const char *name)
 {
   g_return_if_fail (EP_IS_NODE (self));
   g_free (self->name);
-  self->name = g_utf8_make_valid (name != NULL ? name : "", MIN (strlen (name != NULL ? name : ""),
-                                                                EP_FRAME_MAX_NAME));
+  self->name = bounded_utf8 (name, EP_FRAME_MAX_NAME);
 }
 
 const char *
@@ -266,7 +285,7 @@ ep_node_set_status_text (EpNode     *self,
 {
   g_return_if_fail (EP_IS_NODE (self));
   g_free (self->status_text);
-  self->status_text = g_strdup (status_text);
+  self->status_text = bounded_utf8 (status_text, EP_FRAME_MAX_STATUS);
 }
 
 void

@@ -22,7 +22,7 @@
  *
  * Delivery: ep_node_send_message_async() returns once the message is in
  * the store's outbox. While a session with the contact is up, the oldest
- * EP_NODE_WINDOW outbox messages are in flight, each retransmitted with
+ * EP_NODE_WINDOW outbox messages (EP_NODE_WINDOW_BYTES of text) are in flight, each retransmitted with
  * backoff until the peer acknowledges it (queued → sent → delivered); the
  * outbox is reloaded at start, so this holds across restarts. The receiver
  * stores before acknowledging and drops duplicates by id; the conversation
@@ -59,6 +59,8 @@ G_BEGIN_DECLS
 #define EP_NODE_DHT_STATE_FILE_NAME "dht.state"
 #define EP_NODE_MAX_PENDING_REQUESTS 32
 #define EP_NODE_WINDOW               128
+/* …and at most this much text, so a receiver's reassembly keeps up. */
+#define EP_NODE_WINDOW_BYTES         (256 * 1024)
 
 #define EP_NODE_ERROR (ep_node_error_quark ())
 

@@ -18,6 +18,7 @@
  * accepts us; contact-declined (key); presence (key, online); message (from,
  * msg_id, text, ts, lamport); status (msg_id, status, to) as our messages
  * go from queued to sent to delivered. Times (ts) are µs since the epoch.
+ * SIGINT and SIGTERM quit cleanly, like closing standard input.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -25,6 +26,7 @@
 #include "config.h"
 
 #include <gio/gunixinputstream.h>
+#include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
@@ -545,6 +547,14 @@ read_next_line (Chat *chat)
   g_data_input_stream_read_line_async (chat->input, G_PRIORITY_DEFAULT, NULL, on_line, chat);
 }
 
+/* SIGINT, SIGTERM: stop as if standard input had closed. */
+static gboolean
+on_signal (gpointer user_data)
+{
+  quit (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 on_started (GObject      *source,
             GAsyncResult *result,
@@ -579,6 +589,7 @@ ep_cli_chat_main (int    argc,
   EpNodeSettings *settings;
   EpNodeSettings saved = { 0 };
   Chat chat = { 0 };
+  guint sigint, sigterm;
   const GOptionEntry entries[] = {
     { "profile", 0, 0, G_OPTION_ARG_FILENAME, &profile,
       N_("The profile directory (default: the user’s data directory)"), N_("DIR") },
@@ -662,8 +673,12 @@ ep_cli_chat_main (int    argc,
   g_queue_init (&chat.pending);
   chat.loop = g_main_loop_new (NULL, FALSE);
 
+  sigint = g_unix_signal_add (SIGINT, on_signal, &chat);
+  sigterm = g_unix_signal_add (SIGTERM, on_signal, &chat);
   ep_node_start_async (chat.node, NULL, on_started, &chat);
   g_main_loop_run (chat.loop);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
 
   g_signal_handlers_disconnect_by_data (chat.node, &chat);
   ep_node_settings_clear (settings);
