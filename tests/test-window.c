@@ -160,6 +160,7 @@ onboard (Fixture    *f,
   g_autofree char *json_path = NULL;
   g_autofree char *json = NULL;
 
+  g_assert_nonnull (f->node);
   g_assert_cmpstr (page_of (f, "stack"), ==, "onboarding");
   g_assert_false (ep_node_is_started (f->node));
   g_assert_false (gtk_widget_get_sensitive (button));
@@ -201,7 +202,6 @@ run_body (gpointer data)
   Fixture *f = data;
 
   f->node = ep_application_get_node (f->app);
-  g_assert_nonnull (f->node);
   f->body (f);
   f->done = TRUE;
   g_action_group_activate_action (G_ACTION_GROUP (f->app), "quit", NULL);
@@ -220,7 +220,8 @@ on_window_added (GtkApplication *app,
 }
 
 static void
-run_app (Body body)
+run_app_full (Body        body,
+              const char *profile_json)
 {
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
@@ -230,6 +231,13 @@ run_app (Body body)
   f.tmp = g_dir_make_tmp ("ep-window-XXXXXX", &error);
   g_assert_no_error (error);
   f.profile = g_build_filename (f.tmp, "profile", NULL);
+  if (profile_json != NULL)
+    {
+      g_autofree char *path = g_build_filename (f.profile, EP_NODE_PROFILE_FILE_NAME, NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (f.profile, 0700), ==, 0);
+      g_assert_true (g_file_set_contents (path, profile_json, -1, NULL));
+    }
 
   /* The peer first: its own profile, loopback, no LAN, no bootstrap. */
   test_node_start (&f.peer);
@@ -253,6 +261,36 @@ run_app (Body body)
   rm_rf (f.tmp);
   g_free (f.tmp);
   g_free (f.profile);
+}
+
+static void
+run_app (Body body)
+{
+  run_app_full (body, NULL);
+}
+
+/* ---- a profile that cannot be opened -------------------------------------- */
+
+static void
+body_broken_profile (Fixture *f)
+{
+  const char *description;
+
+  g_assert_null (f->node);
+  g_assert_nonnull (ep_application_get_node_error (f->app));
+  g_assert_cmpstr (page_of (f, "stack"), ==, "error");
+  description = adw_status_page_get_description (ADW_STATUS_PAGE (child (f, "error_page")));
+  g_assert_cmpstr (description, ==, ep_application_get_node_error (f->app)->message);
+  g_assert_cmpuint (strlen (description), >, 0);
+  /* Nothing that needs a profile is offered. */
+  g_assert_false (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.add-contact", NULL)
+                  && find_toplevel (EP_TYPE_ADD_CONTACT_WINDOW) != NULL);
+}
+
+static void
+test_window_broken_profile (void)
+{
+  run_app_full (body_broken_profile, "{ this is not JSON");
 }
 
 /* ---- onboarding, My ID, adding a contact ---------------------------------- */
@@ -497,6 +535,33 @@ fake_server_stop (FakeServer *server)
   g_clear_object (&server->process);
 }
 
+/* What the composer's key controller says about a key press. */
+static gboolean
+press_key (GtkWidget      *widget,
+           guint           keyval,
+           GdkModifierType state)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  gboolean handled = FALSE;
+  gboolean found = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_KEY (controller)
+          && gtk_event_controller_get_propagation_phase (GTK_EVENT_CONTROLLER (controller))
+             == GTK_PHASE_CAPTURE)
+        {
+          g_signal_emit_by_name (controller, "key-pressed", keyval, 0, state, &handled);
+          found = TRUE;
+          break;
+        }
+    }
+  g_assert_true (found);
+  return handled;
+}
+
 static EpConversation *
 shown_conversation (Fixture *f)
 {
@@ -534,6 +599,16 @@ message_delivered (gpointer data)
   return ep_message_get_status (data) == EP_MESSAGE_STATUS_DELIVERED;
 }
 
+static gboolean
+scrolled_to_bottom (gpointer data)
+{
+  GtkAdjustment *adj = data;
+  double page = gtk_adjustment_get_page_size (adj);
+
+  return page > 0 && gtk_adjustment_get_upper (adj) > page
+         && gtk_adjustment_get_value (adj) >= gtk_adjustment_get_upper (adj) - page - 8;
+}
+
 static void
 peer_send (Fixture    *f,
            const char *text)
@@ -561,7 +636,7 @@ body_request_and_chat (Fixture *f)
   const char *app_id;
   EpContactList *contacts;
   EpContact *contact;
-  GtkWidget *chat_view, *composer_box, *send_button;
+  GtkWidget *chat_view, *composer_box;
   GtkTextBuffer *buffer;
   JsonObject *notify;
   JsonArray *actions;
@@ -598,7 +673,6 @@ body_request_and_chat (Fixture *f)
 
   chat_view = child (f, "chat_view");
   composer_box = GTK_WIDGET (gtk_widget_get_template_child (chat_view, EP_TYPE_CHAT_VIEW, "composer_box"));
-  send_button = GTK_WIDGET (gtk_widget_get_template_child (chat_view, EP_TYPE_CHAT_VIEW, "send_button"));
   buffer = gtk_text_view_get_buffer (ep_chat_view_get_composer (EP_CHAT_VIEW (chat_view)));
   g_assert_true (spin_until (conversation_has, &n, 15));
   g_assert_true (gtk_widget_get_sensitive (composer_box));
@@ -618,8 +692,13 @@ body_request_and_chat (Fixture *f)
   g_assert_cmpuint (ep_contact_get_unread_count (contact), ==, 0);
 
   /* Ours: the composer empties, the message lands after theirs and is delivered. */
+  /* Shift+Enter is left to the text view (a new line); Enter sends. */
   gtk_text_buffer_set_text (buffer, "three from Alice", -1);
-  click (send_button);
+  g_assert_false (press_key (GTK_WIDGET (ep_chat_view_get_composer (EP_CHAT_VIEW (chat_view))),
+                             GDK_KEY_Return, GDK_SHIFT_MASK));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (shown_conversation (f))), ==, 2);
+  g_assert_true (press_key (GTK_WIDGET (ep_chat_view_get_composer (EP_CHAT_VIEW (chat_view))),
+                            GDK_KEY_Return, 0));
   n.n = 3;
   g_assert_true (spin_until (conversation_has, &n, 15));
   {
@@ -671,6 +750,44 @@ body_request_and_chat (Fixture *f)
   g_assert_true (spin_until (conversation_has, &n, 15));
   wait_label (chat_view, "four from Bob");
 
+  /* A long history: the chat opens on its last page, at the bottom, and
+   * scrolling to the top loads the rest. */
+  {
+    guint8 app_key[32];
+    Sends s = { 0, 0 };
+    GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (
+      GTK_SCROLLED_WINDOW (gtk_widget_get_template_child (chat_view, EP_TYPE_CHAT_VIEW, "scrolled")));
+
+    memcpy (app_key, ep_identity_get_public_key (ep_node_get_identity (f->node)), 32);
+    for (guint i = 0; i < 60; i++)
+      {
+        g_autofree char *text = g_strdup_printf ("many %u", i);
+
+        s.pending++;
+        ep_node_send_message_async (f->peer.node, app_key, text, NULL, on_sent, &s);
+      }
+    g_assert_true (spin_until (sends_done, &s, 30));
+    n.n = 64;
+    g_assert_true (spin_until (conversation_has, &n, 30));
+
+    ep_window_open_chat (f->window, NULL);
+    ep_window_open_chat (f->window, f->peer.hex);
+    n.n = EP_CONVERSATION_DEFAULT_PAGE_SIZE;
+    g_assert_true (spin_until (conversation_has, &n, 15));
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (shown_conversation (f))), ==,
+                      EP_CONVERSATION_DEFAULT_PAGE_SIZE);
+    g_assert_true (ep_conversation_get_has_older (shown_conversation (f)));
+    wait_label (chat_view, "many 59");
+    /* Laid out, taller than the view, and scrolled to the bottom. */
+    g_assert_true (spin_until (scrolled_to_bottom, adj, 15));
+
+    gtk_adjustment_set_value (adj, 0);
+    n.n = 64;
+    g_assert_true (spin_until (conversation_has, &n, 15));
+    g_assert_cmpstr (ep_message_get_text (nth_message (f, 0)), ==, "one from Bob");
+    g_assert_cmpstr (ep_message_get_text (nth_message (f, 63)), ==, "many 59");
+  }
+
   fake_server_stop (&server);
 }
 
@@ -698,6 +815,7 @@ main (int    argc,
   gtk_disable_setlocale ();
   g_test_init (&argc, &argv, NULL);
 
+  g_test_add_func ("/ep/window/broken-profile", test_window_broken_profile);
   g_test_add_func ("/ep/window/add-contact", test_window_add_contact);
   g_test_add_func ("/ep/window/request-and-chat", test_window_request_and_chat);
 

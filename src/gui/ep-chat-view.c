@@ -24,7 +24,8 @@ struct _EpChatView
   GCancellable    *cancellable;      /* the open conversation's operations */
   GtkNoSelection  *selection;
 
-  gboolean         stick_to_bottom;
+  gboolean         stick_to_bottom;  /* go to the bottom on the next growth */
+  double           last_upper;
   double           restore_distance; /* from the bottom, while older ones load; < 0: none */
 
   /* Template widgets */
@@ -298,7 +299,6 @@ on_older_loaded (GObject      *source,
   g_autoptr(EpChatView) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  ep_conversation_load_older_finish (EP_CONVERSATION (source), result, &error);
   if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_warning ("Older messages: %s", error->message);
   self->restore_distance = -1;
@@ -327,23 +327,29 @@ static void
 on_value_changed (GtkAdjustment *adj,
                   EpChatView    *self)
 {
-  double bottom = gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj);
-
-  self->stick_to_bottom = gtk_adjustment_get_value (adj) >= bottom - 8;
   maybe_load_older (self);
 }
 
+/* The content grew or shrank: a view that was at the bottom (judged against
+ * the old size) stays there; while older messages come in above, the
+ * distance from the bottom is kept so that nothing jumps. */
 static void
 on_upper_changed (GtkAdjustment *adj,
                   GParamSpec    *pspec,
                   EpChatView    *self)
 {
   double upper = gtk_adjustment_get_upper (adj);
+  double page = gtk_adjustment_get_page_size (adj);
+  gboolean was_at_bottom = gtk_adjustment_get_value (adj) >= self->last_upper - page - 8;
 
+  self->last_upper = upper;
   if (self->restore_distance >= 0)
     gtk_adjustment_set_value (adj, upper - self->restore_distance);
-  else if (self->stick_to_bottom)
-    gtk_adjustment_set_value (adj, upper - gtk_adjustment_get_page_size (adj));
+  else if (self->stick_to_bottom || was_at_bottom)
+    {
+      self->stick_to_bottom = FALSE;
+      gtk_adjustment_set_value (adj, upper - page);
+    }
 }
 
 static void
