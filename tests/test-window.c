@@ -660,12 +660,22 @@ body_request_and_chat (Fixture *f)
   g_assert_cmpint (ep_contact_get_request_state (contact), ==, EP_CONTACT_REQUEST_INCOMING_PENDING);
   wait_label (child (f, "contact_view"), "Bob");
   wait_label (child (f, "contact_view"), "Wants to be your contact");
+  /* The request was not in view: a notification says so. */
+  notify = wait_event (&server, "notify");
+  g_assert_cmpstr (json_object_get_string_member (notify, "summary"), ==,
+                   "Bob wants to be your contact");
+  g_assert_cmpstr (json_object_get_string_member (notify, "body"), ==, "it is Bob, add me");
 
   /* Opening it shows the request with its text; Accept makes a chat. */
   g_signal_emit_by_name (child (f, "contact_view"), "activate", 0);
   g_assert_cmpstr (page_of (f, "content_stack"), ==, "request");
   g_assert_cmpstr (adw_status_page_get_description (ADW_STATUS_PAGE (child (f, "request_page"))),
                    ==, "it is Bob, add me");
+  /* Opening the request withdrew its notification. */
+  g_assert_true (spin_until (notification_closed, &server, 15));
+  g_assert_cmpint (json_object_get_int_member (find_event (&server, "close"), "id"), ==,
+                   json_object_get_int_member (notify, "id"));
+  g_ptr_array_set_size (server.events, 0);
   click (child (f, "accept_button"));
   g_assert_cmpint (ep_contact_get_request_state (contact), ==, EP_CONTACT_REQUEST_ACCEPTED);
   g_assert_cmpstr (page_of (f, "content_stack"), ==, "chat");

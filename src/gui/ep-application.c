@@ -46,6 +46,10 @@ static const char * const default_bootstrap[] = {
 static void ep_application_on_message_received (EpNode        *node,
                                                 EpMessage     *message,
                                                 EpApplication *self);
+static void ep_application_on_contact_request  (EpNode        *node,
+                                                EpContact     *contact,
+                                                const char    *text,
+                                                EpApplication *self);
 
 static const GOptionEntry option_entries[] = {
   { "profile", 'p', 0, G_OPTION_ARG_FILENAME, NULL,
@@ -226,6 +230,8 @@ open_node (EpApplication *self)
 
   g_signal_connect_object (self->node, "message-received",
                            G_CALLBACK (ep_application_on_message_received), self, 0);
+  g_signal_connect_object (self->node, "contact-request",
+                           G_CALLBACK (ep_application_on_contact_request), self, 0);
 }
 
 static void
@@ -416,6 +422,34 @@ ep_application_on_message_received (EpNode        *node,
 
   notification = g_notification_new (name != NULL && *name != '\0' ? name : _("New message"));
   g_notification_set_body (notification, body);
+  g_notification_set_default_action_and_target (notification, "app.open-chat", "s", key);
+  id = notification_id (key);
+  g_application_send_notification (G_APPLICATION (self), id, notification);
+}
+
+/* A contact request, unless the user is looking at that contact already. */
+static void
+ep_application_on_contact_request (EpNode        *node,
+                                   EpContact     *contact,
+                                   const char    *text,
+                                   EpApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  const char *key = ep_contact_get_key (contact);
+  const char *name = ep_contact_get_name (contact);
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *title = NULL;
+  g_autofree char *id = NULL;
+
+  if (window != NULL && gtk_window_is_active (window)
+      && ep_window_get_contact (EP_WINDOW (window)) == contact)
+    return;
+
+  title = g_strdup_printf (_("%s wants to be your contact"),
+                           name != NULL && *name != '\0' ? name : _("Someone"));
+  notification = g_notification_new (title);
+  if (text != NULL && *text != '\0')
+    g_notification_set_body (notification, text);
   g_notification_set_default_action_and_target (notification, "app.open-chat", "s", key);
   id = notification_id (key);
   g_application_send_notification (G_APPLICATION (self), id, notification);
