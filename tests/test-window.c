@@ -505,6 +505,25 @@ wait_event (FakeServer *server,
   return find_event (server, event);
 }
 
+/* Notify is answered asynchronously; the app learns the server's id for the
+ * notification only then, and can only withdraw it after that. A call on
+ * the same connection returns after that answer, which is then dispatched. */
+static void
+server_round_trip (void)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_autoptr(GVariant) reply = NULL;
+
+  g_assert_nonnull (bus);
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.Notifications",
+                                       "/org/freedesktop/Notifications",
+                                       "org.freedesktop.Notifications", "GetServerInformation",
+                                       NULL, NULL, G_DBUS_CALL_FLAGS_NONE, 5000, NULL, NULL);
+  g_assert_nonnull (reply);
+  for (guint i = 0; i < 100 && g_main_context_pending (NULL); i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+
 static void
 fake_server_start (FakeServer *server)
 {
@@ -665,6 +684,7 @@ body_request_and_chat (Fixture *f)
   g_assert_cmpstr (json_object_get_string_member (notify, "summary"), ==,
                    "Bob wants to be your contact");
   g_assert_cmpstr (json_object_get_string_member (notify, "body"), ==, "it is Bob, add me");
+  server_round_trip ();
 
   /* Opening it shows the request with its text; Accept makes a chat. */
   g_signal_emit_by_name (child (f, "contact_view"), "activate", 0);
@@ -737,12 +757,14 @@ body_request_and_chat (Fixture *f)
   notify = wait_event (&server, "notify");
   g_assert_cmpstr (json_object_get_string_member (notify, "summary"), ==, "Bob");
   g_assert_cmpstr (json_object_get_string_member (notify, "body"), ==, "four from Bob");
+  server_round_trip ();
   actions = json_object_get_array_member (notify, "actions");
   for (guint i = 0; i + 1 < json_array_get_length (actions); i += 2)
     if (g_strcmp0 (json_array_get_string_element (actions, i), "default") == 0)
       has_default = TRUE;
   g_assert_true (has_default);
   g_assert_cmpuint (ep_contact_get_unread_count (contact), ==, 1);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (f->window)), ==, "EncryptedP2P (1)");
   wait_label (child (f, "contact_view"), "four from Bob");
 
   /* Its default action opens the chat, which marks it read and withdraws it. */
@@ -753,6 +775,7 @@ body_request_and_chat (Fixture *f)
   wait_page (f, "content_stack", "chat");
   g_assert_true (ep_window_get_contact (f->window) == contact);
   g_assert_cmpuint (ep_contact_get_unread_count (contact), ==, 0);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (f->window)), ==, "EncryptedP2P");
   g_assert_true (spin_until (notification_closed, &server, 15));
   g_assert_cmpint (json_object_get_int_member (find_event (&server, "close"), "id"), ==,
                    json_object_get_int_member (notify, "id"));

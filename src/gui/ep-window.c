@@ -264,6 +264,57 @@ update_sidebar (EpWindow *self)
   gtk_stack_set_visible_child_name (self->sidebar_stack, page);
 }
 
+/* The window title carries the number of unread messages. */
+static void
+update_window_title (EpWindow *self)
+{
+  GListModel *contacts = G_LIST_MODEL (ep_node_get_contacts (self->node));
+  guint total = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (contacts); i++)
+    {
+      g_autoptr(EpContact) contact = g_list_model_get_item (contacts, i);
+
+      total += ep_contact_get_unread_count (contact);
+    }
+
+  if (total > 0)
+    {
+      /* Translators: the window title with the number of unread messages */
+      g_autofree char *title = g_strdup_printf (_("EncryptedP2P (%u)"), total);
+      gtk_window_set_title (GTK_WINDOW (self), title);
+    }
+  else
+    gtk_window_set_title (GTK_WINDOW (self), _("EncryptedP2P"));
+}
+
+static void
+on_unread_changed (EpContact  *contact,
+                   GParamSpec *pspec,
+                   EpWindow   *self)
+{
+  update_window_title (self);
+}
+
+static void
+watch_unread (EpWindow *self,
+              guint     position,
+              guint     n)
+{
+  GListModel *contacts = G_LIST_MODEL (ep_node_get_contacts (self->node));
+
+  for (guint i = position; i < position + n; i++)
+    {
+      g_autoptr(EpContact) contact = g_list_model_get_item (contacts, i);
+
+      /* A contact that moves comes back as "added": connect it once. */
+      if (g_signal_handler_find (contact, G_SIGNAL_MATCH_FUNC | G_SIGNAL_MATCH_DATA, 0, 0,
+                                 NULL, on_unread_changed, self) == 0)
+        g_signal_connect_object (contact, "notify::unread-count",
+                                 G_CALLBACK (on_unread_changed), self, 0);
+    }
+}
+
 static void
 on_contacts_changed (GListModel *model,
                      guint       position,
@@ -272,6 +323,8 @@ on_contacts_changed (GListModel *model,
                      EpWindow   *self)
 {
   update_sidebar (self);
+  watch_unread (self, position, added);
+  update_window_title (self);
 
   /* The contact shown may have been declined away. */
   if (self->contact != NULL
@@ -604,6 +657,8 @@ show_main (EpWindow *self)
   gtk_spinner_stop (self->loading_spinner);
   gtk_filter_list_model_set_model (self->filtered, G_LIST_MODEL (contacts));
   g_signal_connect_object (contacts, "items-changed", G_CALLBACK (on_contacts_changed), self, 0);
+  watch_unread (self, 0, g_list_model_get_n_items (G_LIST_MODEL (contacts)));
+  update_window_title (self);
   update_sidebar (self);
   update_content (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-contact", TRUE);
