@@ -718,6 +718,18 @@ body_request_and_chat (Fixture *f)
   g_assert_false (ep_message_get_outgoing (nth_message (f, 0)));
   wait_label (chat_view, "two from Bob");
   wait_label (chat_view, "Today");
+  /* Copy Text from a message's menu. */
+  g_assert_true (gtk_widget_activate_action (chat_view, "message.copy", "s", "two from Bob"));
+  {
+    GdkContentProvider *content = gdk_clipboard_get_content (gtk_widget_get_clipboard (chat_view));
+    g_auto(GValue) value = G_VALUE_INIT;
+
+    g_assert_nonnull (content);
+    g_value_init (&value, G_TYPE_STRING);
+    g_assert_true (gdk_content_provider_get_value (content, &value, NULL));
+    g_assert_cmpstr (g_value_get_string (&value), ==, "two from Bob");
+  }
+  wait_label (GTK_WIDGET (f->window), "Message copied");
   /* Read while the chat is open. */
   g_assert_cmpuint (ep_contact_get_unread_count (contact), ==, 0);
 

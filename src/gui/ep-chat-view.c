@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "ep-chat-view.h"
+#include "ep-window.h"
 
 struct _EpChatView
 {
@@ -23,6 +24,7 @@ struct _EpChatView
   EpConversation  *conversation;
   GCancellable    *cancellable;      /* the open conversation's operations */
   GtkNoSelection  *selection;
+  GtkWidget       *message_menu;     /* a popover menu for one message */
 
   gboolean         stick_to_bottom;  /* go to the bottom on the next growth */
   double           last_upper;
@@ -103,6 +105,62 @@ update_meta (EpMessage *message,
     gtk_label_set_text (meta, clock);
 }
 
+/* The menu of one message: Copy Text, pointing at where it was asked for. */
+static void
+show_message_menu (GtkWidget *label,
+                   double     x,
+                   double     y)
+{
+  EpChatView *self = EP_CHAT_VIEW (gtk_widget_get_ancestor (label, EP_TYPE_CHAT_VIEW));
+  g_autoptr(GMenu) menu = g_menu_new ();
+  g_autoptr(GMenuItem) copy = g_menu_item_new (_("_Copy Text"), NULL);
+  GtkWidget *bubble = gtk_widget_get_parent (label);
+  double vx, vy;
+
+  if (self == NULL)
+    return;
+  g_menu_item_set_action_and_target_value (copy, "message.copy",
+                                           g_variant_new_string (gtk_label_get_text (GTK_LABEL (label))));
+  g_menu_append_item (menu, copy);
+  gtk_popover_menu_set_menu_model (GTK_POPOVER_MENU (self->message_menu), G_MENU_MODEL (menu));
+  if (!gtk_widget_translate_coordinates (bubble, GTK_WIDGET (self), x, y, &vx, &vy))
+    return;
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->message_menu),
+                               &(GdkRectangle) { (int) vx, (int) vy, 1, 1 });
+  gtk_popover_popup (GTK_POPOVER (self->message_menu));
+}
+
+static void
+on_message_pressed (GtkGestureClick *gesture,
+                    int              n_press,
+                    double           x,
+                    double           y,
+                    GtkWidget       *label)
+{
+  show_message_menu (label, x, y);
+}
+
+static void
+on_message_long_pressed (GtkGestureLongPress *gesture,
+                         double               x,
+                         double               y,
+                         GtkWidget           *label)
+{
+  show_message_menu (label, x, y);
+}
+
+static void
+on_copy_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  GtkWidget *window = gtk_widget_get_ancestor (widget, EP_TYPE_WINDOW);
+
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), g_variant_get_string (parameter, NULL));
+  if (window != NULL)
+    ep_window_add_toast (EP_WINDOW (window), _("Message copied"));
+}
+
 static void
 setup_message (GtkSignalListItemFactory *factory,
                GtkListItem              *item,
@@ -113,6 +171,8 @@ setup_message (GtkSignalListItemFactory *factory,
   GtkWidget *bubble = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   GtkWidget *text = gtk_label_new (NULL);
   GtkWidget *meta = gtk_label_new (NULL);
+  GtkGesture *gesture;
+  GtkGesture *long_press;
 
   gtk_widget_add_css_class (day, "day-separator");
   gtk_widget_add_css_class (day, "dim-label");
@@ -139,6 +199,14 @@ setup_message (GtkSignalListItemFactory *factory,
   gtk_widget_set_margin_end (box, 12);
   gtk_widget_set_margin_top (box, 3);
   gtk_widget_set_margin_bottom (box, 3);
+
+  gesture = gtk_gesture_click_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);
+  g_signal_connect (gesture, "pressed", G_CALLBACK (on_message_pressed), text);
+  gtk_widget_add_controller (bubble, GTK_EVENT_CONTROLLER (gesture));
+  long_press = gtk_gesture_long_press_new ();
+  g_signal_connect (long_press, "pressed", G_CALLBACK (on_message_long_pressed), text);
+  gtk_widget_add_controller (bubble, GTK_EVENT_CONTROLLER (long_press));
 
   g_object_set_data (G_OBJECT (item), "day", day);
   g_object_set_data (G_OBJECT (item), "bubble", bubble);
@@ -556,6 +624,7 @@ ep_chat_view_dispose (GObject *object)
   g_clear_object (&self->conversation);
   g_clear_object (&self->node);
 
+  g_clear_pointer (&self->message_menu, gtk_widget_unparent);
   gtk_widget_dispose_template (GTK_WIDGET (self), EP_TYPE_CHAT_VIEW);
   /* The children not bound to a field (the separator) are ours to unparent. */
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
@@ -582,6 +651,8 @@ ep_chat_view_class_init (EpChatViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpChatView, composer);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, send_button);
   gtk_widget_class_bind_template_callback (widget_class, ep_chat_view_send);
+
+  gtk_widget_class_install_action (widget_class, "message.copy", "s", on_copy_action);
 }
 
 static void
@@ -597,6 +668,11 @@ ep_chat_view_init (EpChatView *self)
 
   self->restore_distance = -1;
   self->stick_to_bottom = TRUE;
+
+  self->message_menu = gtk_popover_menu_new_from_model (NULL);
+  gtk_popover_set_has_arrow (GTK_POPOVER (self->message_menu), FALSE);
+  gtk_widget_set_halign (self->message_menu, GTK_ALIGN_START);
+  gtk_widget_set_parent (self->message_menu, GTK_WIDGET (self));
 
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (setup_message), self);
