@@ -19,6 +19,7 @@
 #include "ep-application.h"
 #include "ep-chat-view.h"
 #include "ep-my-id-window.h"
+#include "ep-preferences-window.h"
 #include "ep-window.h"
 
 typedef struct _Fixture Fixture;
@@ -221,14 +222,15 @@ on_window_added (GtkApplication *app,
 
 static void
 run_app_full (Body        body,
-              const char *profile_json)
+              const char *profile_json,
+              const char *tmp_dir)
 {
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
   int status;
 
   f.body = body;
-  f.tmp = g_dir_make_tmp ("ep-window-XXXXXX", &error);
+  f.tmp = tmp_dir != NULL ? g_strdup (tmp_dir) : g_dir_make_tmp ("ep-window-XXXXXX", &error);
   g_assert_no_error (error);
   f.profile = g_build_filename (f.tmp, "profile", NULL);
   if (profile_json != NULL)
@@ -258,7 +260,8 @@ run_app_full (Body        body,
   g_clear_object (&f.app);
 
   test_node_clear (&f.peer);
-  rm_rf (f.tmp);
+  if (tmp_dir == NULL)
+    rm_rf (f.tmp);
   g_free (f.tmp);
   g_free (f.profile);
 }
@@ -266,7 +269,7 @@ run_app_full (Body        body,
 static void
 run_app (Body body)
 {
-  run_app_full (body, NULL);
+  run_app_full (body, NULL, NULL);
 }
 
 /* ---- a profile that cannot be opened -------------------------------------- */
@@ -290,7 +293,7 @@ body_broken_profile (Fixture *f)
 static void
 test_window_broken_profile (void)
 {
-  run_app_full (body_broken_profile, "{ this is not JSON");
+  run_app_full (body_broken_profile, "{ this is not JSON", NULL);
 }
 
 /* ---- onboarding, My ID, adding a contact ---------------------------------- */
@@ -842,6 +845,115 @@ test_window_request_and_chat (void)
   run_app (body_request_and_chat);
 }
 
+/* ---- preferences persist across a restart --------------------------------- */
+
+static GtkWidget *
+pref (GtkWindow  *prefs,
+      const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (prefs), EP_TYPE_PREFERENCES_WINDOW,
+                                                   name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
+static GtkWindow *
+open_preferences (Fixture *f)
+{
+  GtkWindow *prefs;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.preferences", NULL));
+  prefs = find_toplevel (EP_TYPE_PREFERENCES_WINDOW);
+  g_assert_nonnull (prefs);
+  return prefs;
+}
+
+static char *
+read_profile_json (Fixture *f)
+{
+  g_autofree char *path = g_build_filename (f->profile, EP_NODE_PROFILE_FILE_NAME, NULL);
+  char *json = NULL;
+
+  g_assert_true (g_file_get_contents (path, &json, NULL, NULL));
+  return json;
+}
+
+static void
+body_preferences_set (Fixture *f)
+{
+  GtkWindow *prefs;
+  g_autofree char *json = NULL;
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+
+  onboard (f, "Alice");
+  prefs = open_preferences (f);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (pref (prefs, "name_row"))), ==, "Alice");
+  /* The profile's own settings, not this run's --no-lan. */
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (pref (prefs, "lan_switch"))));
+
+  gtk_editable_set_text (GTK_EDITABLE (pref (prefs, "name_row")), "Alice Liddell");
+  g_signal_emit_by_name (pref (prefs, "name_row"), "apply");
+  gtk_editable_set_text (GTK_EDITABLE (pref (prefs, "status_row")), "Out climbing");
+  g_signal_emit_by_name (pref (prefs, "status_row"), "apply");
+  gtk_switch_set_active (GTK_SWITCH (pref (prefs, "lan_switch")), FALSE);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (pref (prefs, "port_spin")), 45678);
+  gtk_switch_set_active (GTK_SWITCH (pref (prefs, "previews_switch")), FALSE);
+
+  g_assert_cmpstr (ep_node_get_name (f->node), ==, "Alice Liddell");
+  g_assert_false (g_settings_get_boolean (settings, "notification-previews"));
+  json = read_profile_json (f);
+  g_assert_nonnull (strstr (json, "Alice Liddell"));
+  g_assert_nonnull (strstr (json, "Out climbing"));
+  g_assert_nonnull (strstr (json, "45678"));
+  /* This run's --bind is not written into the profile. */
+  g_assert_null (strstr (json, "127.0.0.1"));
+
+  /* An empty name is refused. */
+  gtk_editable_set_text (GTK_EDITABLE (pref (prefs, "name_row")), "  ");
+  g_signal_emit_by_name (pref (prefs, "name_row"), "apply");
+  g_assert_cmpstr (ep_node_get_name (f->node), ==, "Alice Liddell");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (pref (prefs, "name_row"))), ==, "Alice Liddell");
+
+  /* Back to any port, so that the next start cannot collide. */
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (pref (prefs, "port_spin")), 0);
+  gtk_window_destroy (prefs);
+}
+
+static void
+body_preferences_check (Fixture *f)
+{
+  GtkWindow *prefs;
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+
+  /* Named already: no onboarding this time. */
+  g_assert_nonnull (f->node);
+  g_assert_true (spin_until (node_started, f->node, 15));
+  wait_page (f, "stack", "main");
+  g_assert_cmpstr (ep_node_get_name (f->node), ==, "Alice Liddell");
+  g_assert_cmpstr (ep_node_get_status_text (f->node), ==, "Out climbing");
+
+  prefs = open_preferences (f);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (pref (prefs, "name_row"))), ==, "Alice Liddell");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (pref (prefs, "status_row"))), ==, "Out climbing");
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (pref (prefs, "lan_switch"))));
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (pref (prefs, "port_spin"))), ==, 0);
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (pref (prefs, "previews_switch"))));
+  gtk_window_destroy (prefs);
+  g_settings_reset (settings, "notification-previews");
+}
+
+static void
+test_window_preferences (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("ep-window-XXXXXX", NULL);
+
+  g_assert_nonnull (tmp);
+  run_app_full (body_preferences_set, NULL, tmp);
+  run_app_full (body_preferences_check, NULL, tmp);
+  rm_rf (tmp);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -863,6 +975,7 @@ main (int    argc,
   g_test_add_func ("/ep/window/broken-profile", test_window_broken_profile);
   g_test_add_func ("/ep/window/add-contact", test_window_add_contact);
   g_test_add_func ("/ep/window/request-and-chat", test_window_request_and_chat);
+  g_test_add_func ("/ep/window/preferences", test_window_preferences);
 
   ret = g_test_run ();
 

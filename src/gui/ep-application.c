@@ -28,7 +28,8 @@ struct _EpApplication
 
   EpNode         *node;
   GError         *node_error;
-  EpNodeSettings  saved_settings;
+  EpNodeSettings  saved_settings;  /* the profile's; the node has this run's */
+  GSettings      *settings;
 };
 
 G_DEFINE_FINAL_TYPE (EpApplication, ep_application, ADW_TYPE_APPLICATION)
@@ -261,6 +262,7 @@ ep_application_startup (GApplication *application)
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  self->settings = g_settings_new (APP_ID);
 
   /* A primary instance started without going through handle-local-options
    * (D-Bus activation) still needs a profile. */
@@ -310,6 +312,7 @@ ep_application_finalize (GObject *object)
   g_clear_pointer (&self->bootstrap, g_strfreev);
   g_clear_pointer (&self->bind, g_free);
   g_clear_object (&self->node);
+  g_clear_object (&self->settings);
   g_clear_error (&self->node_error);
   ep_node_settings_clear (&self->saved_settings);
 
@@ -412,13 +415,18 @@ ep_application_on_message_received (EpNode        *node,
   EpContact *contact;
   const char *name;
 
+  if (!g_settings_get_boolean (self->settings, "notifications"))
+    return;
   if (window != NULL && gtk_window_is_active (window)
       && ep_window_is_chat_visible (EP_WINDOW (window), key))
     return;
 
   contact = ep_contact_list_lookup (ep_node_get_contacts (node), key);
   name = contact != NULL ? ep_contact_get_name (contact) : NULL;
-  body = ep_contact_make_preview (ep_message_get_text (message));
+  if (g_settings_get_boolean (self->settings, "notification-previews"))
+    body = ep_contact_make_preview (ep_message_get_text (message));
+  else
+    body = g_strdup (_("New message"));
 
   notification = g_notification_new (name != NULL && *name != '\0' ? name : _("New message"));
   g_notification_set_body (notification, body);
@@ -441,6 +449,8 @@ ep_application_on_contact_request (EpNode        *node,
   g_autofree char *title = NULL;
   g_autofree char *id = NULL;
 
+  if (!g_settings_get_boolean (self->settings, "notifications"))
+    return;
   if (window != NULL && gtk_window_is_active (window)
       && ep_window_get_contact (EP_WINDOW (window)) == contact)
     return;
@@ -448,7 +458,8 @@ ep_application_on_contact_request (EpNode        *node,
   title = g_strdup_printf (_("%s wants to be your contact"),
                            name != NULL && *name != '\0' ? name : _("Someone"));
   notification = g_notification_new (title);
-  if (text != NULL && *text != '\0')
+  if (text != NULL && *text != '\0'
+      && g_settings_get_boolean (self->settings, "notification-previews"))
     g_notification_set_body (notification, text);
   g_notification_set_default_action_and_target (notification, "app.open-chat", "s", key);
   id = notification_id (key);
@@ -469,4 +480,49 @@ ep_application_withdraw_notification (EpApplication *self,
   g_return_if_fail (EP_IS_APPLICATION (self));
 
   g_application_withdraw_notification (G_APPLICATION (self), id);
+}
+
+/**
+ * ep_application_get_profile_settings:
+ * @self: an #EpApplication
+ *
+ * The settings as the profile keeps them; the node runs with these plus the
+ * options of this run. Change them, then call
+ * ep_application_save_profile_settings(); they apply at the next start.
+ *
+ * Returns: (nullable): the profile's settings, once the profile is open
+ */
+EpNodeSettings *
+ep_application_get_profile_settings (EpApplication *self)
+{
+  g_return_val_if_fail (EP_IS_APPLICATION (self), NULL);
+
+  return self->node != NULL ? &self->saved_settings : NULL;
+}
+
+/**
+ * ep_application_save_profile_settings:
+ * @self: an #EpApplication
+ * @error: return location for a #GError
+ *
+ * Writes profile.json with the name and status text of the node and the
+ * profile's settings (not this run's options).
+ */
+gboolean
+ep_application_save_profile_settings (EpApplication  *self,
+                                      GError        **error)
+{
+  EpNodeSettings *settings;
+  EpNodeSettings run;
+  gboolean ok;
+
+  g_return_val_if_fail (EP_IS_APPLICATION (self), FALSE);
+  g_return_val_if_fail (self->node != NULL, FALSE);
+
+  settings = ep_node_get_settings (self->node);
+  run = *settings;
+  *settings = self->saved_settings;
+  ok = ep_node_save_profile (self->node, error);
+  *settings = run;
+  return ok;
 }

@@ -19,6 +19,9 @@ EpApplication *ep_application_new             (void);
 const char    *ep_application_get_profile_dir (EpApplication *self);
 EpNode        *ep_application_get_node        (EpApplication *self);
 const GError  *ep_application_get_node_error  (EpApplication *self);
+EpNodeSettings *ep_application_get_profile_settings  (EpApplication *self);
+gboolean       ep_application_save_profile_settings (EpApplication  *self,
+                                                     GError        **error);
 void           ep_application_withdraw_notification (EpApplication *self,
                                                      const char    *contact_key);
 

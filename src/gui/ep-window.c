@@ -10,6 +10,7 @@
 #include "ep-add-contact-window.h"
 #include "ep-chat-view.h"
 #include "ep-my-id-window.h"
+#include "ep-preferences-window.h"
 #include "ep-window.h"
 
 struct _EpWindow
@@ -647,6 +648,20 @@ on_my_id_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (ep_my_id_window_new (GTK_WINDOW (self), self->node)));
 }
 
+static void
+on_preferences_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  EpWindow *self = EP_WINDOW (widget);
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (self->node == NULL || app == NULL)
+    return;
+  gtk_window_present (GTK_WINDOW (ep_preferences_window_new (GTK_WINDOW (self),
+                                                             EP_APPLICATION (app))));
+}
+
 /* Start */
 
 static void
@@ -663,6 +678,7 @@ show_main (EpWindow *self)
   update_content (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-contact", TRUE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.my-id", TRUE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.preferences", TRUE);
   gtk_stack_set_visible_child_name (self->stack, "main");
 }
 
@@ -714,7 +730,9 @@ on_name_button_clicked (EpWindow *self)
   if (*name == '\0' || self->node == NULL)
     return;
   ep_node_set_name (self->node, name);
-  if (!ep_node_save_profile (self->node, &error))
+  /* The profile's settings, not this run's options. */
+  if (!ep_application_save_profile_settings (EP_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))),
+                                             &error))
     {
       show_error (self, _("Your Name Cannot Be Saved"), error);
       return;
@@ -815,6 +833,9 @@ ep_window_class_init (EpWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "win.add-contact", NULL, on_add_contact_action);
   gtk_widget_class_install_action (widget_class, "win.my-id", NULL, on_my_id_action);
+  gtk_widget_class_install_action (widget_class, "win.preferences", NULL, on_preferences_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_comma, GDK_CONTROL_MASK,
+                                       "win.preferences", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK,
                                        "win.add-contact", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK,
@@ -854,6 +875,7 @@ ep_window_init (EpWindow *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-contact", FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.my-id", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.preferences", FALSE);
 
   /* Size and maximized state survive restarts, as in every GNOME app. */
   self->settings = g_settings_new ("io.github.encryptedp2p.EncryptedP2P");
