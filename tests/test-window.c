@@ -18,6 +18,7 @@
 #include "ep-add-contact-window.h"
 #include "ep-application.h"
 #include "ep-chat-view.h"
+#include "ep-contact-window.h"
 #include "ep-my-id-window.h"
 #include "ep-preferences-window.h"
 #include "ep-window.h"
@@ -428,6 +429,31 @@ body_add_contact (Fixture *f)
   g_assert_true (spin_until (contact_in_state, args, 15));
   g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (gtk_widget_get_template_child (
                    chat_view, EP_TYPE_CHAT_VIEW, "composer_box"))));
+
+  /* Details: the key to compare in person; Block from there. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.contact-details", NULL));
+  dialog = find_toplevel (EP_TYPE_CONTACT_WINDOW);
+  g_assert_nonnull (dialog);
+  {
+    GtkLabel *fingerprint = GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (dialog),
+                                                                      EP_TYPE_CONTACT_WINDOW,
+                                                                      "fingerprint_label"));
+    g_autofree char *first = g_strdup_printf ("%.4s %.4s %.4s %.4s\n", f->peer.hex,
+                                              f->peer.hex + 4, f->peer.hex + 8, f->peer.hex + 12);
+    g_auto(GStrv) groups = g_strsplit_set (gtk_label_get_text (fingerprint), " \n", -1);
+
+    g_assert_true (g_str_has_prefix (gtk_label_get_text (fingerprint), first));
+    g_assert_cmpuint (g_strv_length (groups), ==, 16);
+  }
+  wait_label (GTK_WIDGET (dialog), "Bob");
+  click (GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog), EP_TYPE_CONTACT_WINDOW,
+                                                    "block_button")));
+  g_assert_null (find_toplevel (EP_TYPE_CONTACT_WINDOW));
+  g_assert_cmpint (ep_contact_get_request_state (contact), ==, EP_CONTACT_REQUEST_BLOCKED);
+  g_assert_false (gtk_widget_get_sensitive (GTK_WIDGET (gtk_widget_get_template_child (
+                    chat_view, EP_TYPE_CHAT_VIEW, "composer_box"))));
+  wait_label (chat_view, "This contact is blocked.");
+  wait_label (child (f, "contact_view"), "Blocked");
 }
 
 static void

@@ -9,6 +9,7 @@
 
 #include "ep-add-contact-window.h"
 #include "ep-chat-view.h"
+#include "ep-contact-window.h"
 #include "ep-my-id-window.h"
 #include "ep-preferences-window.h"
 #include "ep-window.h"
@@ -366,6 +367,7 @@ static void
 update_content (EpWindow *self)
 {
   update_title (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.contact-details", self->contact != NULL);
 
   if (self->contact == NULL)
     {
@@ -649,6 +651,19 @@ on_my_id_action (GtkWidget  *widget,
 }
 
 static void
+on_contact_details_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  EpWindow *self = EP_WINDOW (widget);
+
+  if (self->node == NULL || self->contact == NULL)
+    return;
+  gtk_window_present (GTK_WINDOW (ep_contact_window_new (GTK_WINDOW (self), self->node,
+                                                         self->contact)));
+}
+
+static void
 on_preferences_action (GtkWidget  *widget,
                        const char *action_name,
                        GVariant   *parameter)
@@ -834,6 +849,8 @@ ep_window_class_init (EpWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.add-contact", NULL, on_add_contact_action);
   gtk_widget_class_install_action (widget_class, "win.my-id", NULL, on_my_id_action);
   gtk_widget_class_install_action (widget_class, "win.preferences", NULL, on_preferences_action);
+  gtk_widget_class_install_action (widget_class, "win.contact-details", NULL,
+                                   on_contact_details_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_comma, GDK_CONTROL_MASK,
                                        "win.preferences", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK,
