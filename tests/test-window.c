@@ -980,6 +980,65 @@ test_window_preferences (void)
   rm_rf (tmp);
 }
 
+/* ---- a passphrase set at onboarding is asked for at the next start -------- */
+
+static void
+body_passphrase_set (Fixture *f)
+{
+  g_autofree char *key_path = g_build_filename (f->profile, "identity.key", NULL);
+  g_autofree char *key_file = NULL;
+
+  gtk_editable_set_text (GTK_EDITABLE (child (f, "passphrase_entry")), "correct horse");
+  onboard (f, "Alice");
+  g_assert_true (g_file_get_contents (key_path, &key_file, NULL, NULL));
+  g_assert_nonnull (strstr (key_file, "[Passphrase]"));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (f, "passphrase_entry"))), ==, "");
+}
+
+static void
+body_passphrase_unlock (Fixture *f)
+{
+  GtkWidget *entry = child (f, "unlock_entry");
+  GtkWidget *error_label = child (f, "unlock_error");
+
+  g_assert_null (f->node);
+  g_assert_true (ep_application_needs_passphrase (f->app));
+  g_assert_cmpstr (page_of (f, "stack"), ==, "unlock");
+  g_assert_false (gtk_widget_get_visible (error_label));
+
+  /* A wrong one: said in words, the entry emptied, still locked. */
+  gtk_editable_set_text (GTK_EDITABLE (entry), "wrong horse");
+  click (child (f, "unlock_button"));
+  g_assert_null (ep_application_get_node (f->app));
+  g_assert_true (gtk_widget_get_visible (error_label));
+  g_assert_true (g_error_matches (ep_application_get_node_error (f->app), EP_IDENTITY_ERROR,
+                                  EP_IDENTITY_ERROR_WRONG_PASSPHRASE));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (error_label)), ==,
+                   ep_application_get_node_error (f->app)->message);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
+  g_assert_cmpstr (page_of (f, "stack"), ==, "unlock");
+
+  /* The right one opens the profile, named already. */
+  gtk_editable_set_text (GTK_EDITABLE (entry), "correct horse");
+  click (child (f, "unlock_button"));
+  f->node = ep_application_get_node (f->app);
+  g_assert_nonnull (f->node);
+  g_assert_true (spin_until (node_started, f->node, 15));
+  wait_page (f, "stack", "main");
+  g_assert_cmpstr (ep_node_get_name (f->node), ==, "Alice");
+}
+
+static void
+test_window_passphrase (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("ep-window-XXXXXX", NULL);
+
+  g_assert_nonnull (tmp);
+  run_app_full (body_passphrase_set, NULL, tmp);
+  run_app_full (body_passphrase_unlock, NULL, tmp);
+  rm_rf (tmp);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1002,6 +1061,7 @@ main (int    argc,
   g_test_add_func ("/ep/window/add-contact", test_window_add_contact);
   g_test_add_func ("/ep/window/request-and-chat", test_window_request_and_chat);
   g_test_add_func ("/ep/window/preferences", test_window_preferences);
+  g_test_add_func ("/ep/window/passphrase", test_window_passphrase);
 
   ret = g_test_run ();
 

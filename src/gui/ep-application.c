@@ -187,14 +187,14 @@ ep_application_handle_local_options (GApplication *application,
   return -1;
 }
 
-/* Opens the profile once; the options of this run win over its settings. */
+/* Opens the profile; the options of this run win over its settings. */
 static void
-open_node (EpApplication *self)
+open_node_with (EpApplication *self,
+                const char    *passphrase)
 {
   EpNodeSettings *settings;
 
-  if (self->node != NULL || self->node_error != NULL)
-    return;
+  g_clear_error (&self->node_error);
   if (self->profile_dir == NULL)
     {
       g_set_error_literal (&self->node_error, EP_NODE_ERROR, EP_NODE_ERROR_PROFILE,
@@ -202,7 +202,7 @@ open_node (EpApplication *self)
       return;
     }
 
-  self->node = ep_node_open (self->profile_dir, NULL, &self->node_error);
+  self->node = ep_node_open (self->profile_dir, passphrase, &self->node_error);
   if (self->node == NULL)
     return;
 
@@ -233,6 +233,59 @@ open_node (EpApplication *self)
                            G_CALLBACK (ep_application_on_message_received), self, 0);
   g_signal_connect_object (self->node, "contact-request",
                            G_CALLBACK (ep_application_on_contact_request), self, 0);
+}
+
+static void
+open_node (EpApplication *self)
+{
+  if (self->node != NULL || self->node_error != NULL)
+    return;
+  open_node_with (self, NULL);
+}
+
+/**
+ * ep_application_needs_passphrase:
+ * @self: an #EpApplication
+ *
+ * Returns: whether the profile's keys are protected by a passphrase that
+ *   was not given yet (see ep_application_unlock())
+ */
+gboolean
+ep_application_needs_passphrase (EpApplication *self)
+{
+  g_return_val_if_fail (EP_IS_APPLICATION (self), FALSE);
+
+  return self->node == NULL
+         && g_error_matches (self->node_error, EP_IDENTITY_ERROR,
+                             EP_IDENTITY_ERROR_NEEDS_PASSPHRASE);
+}
+
+/**
+ * ep_application_unlock:
+ * @self: an #EpApplication
+ * @passphrase: the profile's passphrase
+ * @error: return location for a #GError (a wrong passphrase says so)
+ *
+ * Opens a profile whose keys are protected by a passphrase.
+ */
+gboolean
+ep_application_unlock (EpApplication  *self,
+                       const char     *passphrase,
+                       GError        **error)
+{
+  g_return_val_if_fail (EP_IS_APPLICATION (self), FALSE);
+  g_return_val_if_fail (passphrase != NULL, FALSE);
+
+  if (self->node != NULL)
+    return TRUE;
+  open_node_with (self, passphrase);
+  if (self->node == NULL)
+    {
+      if (error != NULL)
+        *error = g_error_copy (self->node_error);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void

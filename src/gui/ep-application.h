@@ -19,6 +19,10 @@ EpApplication *ep_application_new             (void);
 const char    *ep_application_get_profile_dir (EpApplication *self);
 EpNode        *ep_application_get_node        (EpApplication *self);
 const GError  *ep_application_get_node_error  (EpApplication *self);
+gboolean       ep_application_needs_passphrase (EpApplication *self);
+gboolean       ep_application_unlock          (EpApplication  *self,
+                                               const char     *passphrase,
+                                               GError        **error);
 EpNodeSettings *ep_application_get_profile_settings  (EpApplication *self);
 gboolean       ep_application_save_profile_settings (EpApplication  *self,
                                                      GError        **error);

@@ -34,6 +34,10 @@ struct _EpWindow
   GtkSpinner           *loading_spinner;
   GtkEntry             *name_entry;
   GtkWidget            *name_button;
+  GtkEditable          *passphrase_entry;
+  GtkEditable          *unlock_entry;
+  GtkWidget            *unlock_button;
+  GtkLabel             *unlock_error;
   AdwLeaflet           *leaflet;
   GtkWidget            *sidebar;
   GtkWidget            *content;
@@ -741,9 +745,20 @@ on_name_button_clicked (EpWindow *self)
 {
   g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_entry))));
   g_autoptr(GError) error = NULL;
+  const char *passphrase;
 
   if (*name == '\0' || self->node == NULL)
     return;
+  passphrase = gtk_editable_get_text (self->passphrase_entry);
+  if (passphrase != NULL && *passphrase != '\0'
+      && !ep_identity_change_passphrase (ep_node_get_identity (self->node), passphrase, NULL,
+                                         NULL, &error))
+    {
+      show_error (self, _("Your Passphrase Cannot Be Set"), error);
+      return;
+    }
+  gtk_editable_set_text (self->passphrase_entry, "");
+
   ep_node_set_name (self->node, name);
   /* The profile's settings, not this run's options. */
   if (!ep_application_save_profile_settings (EP_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))),
@@ -763,6 +778,12 @@ setup_node (EpWindow      *self,
   const char *name;
 
   self->node = ep_application_get_node (app);
+  if (self->node == NULL && ep_application_needs_passphrase (app))
+    {
+      gtk_stack_set_visible_child_name (self->stack, "unlock");
+      gtk_widget_grab_focus (GTK_WIDGET (self->unlock_entry));
+      return;
+    }
   if (self->node == NULL)
     {
       if (error != NULL)
@@ -787,6 +808,27 @@ setup_node (EpWindow      *self,
       return;
     }
   start_node (self);
+}
+
+static void
+on_unlock_clicked (EpWindow *self)
+{
+  EpApplication *app = EP_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  g_autoptr(GError) error = NULL;
+
+  if (app == NULL || self->node != NULL)
+    return;
+  if (!ep_application_unlock (app, gtk_editable_get_text (self->unlock_entry), &error))
+    {
+      gtk_label_set_text (self->unlock_error, error->message);
+      gtk_widget_set_visible (GTK_WIDGET (self->unlock_error), TRUE);
+      gtk_editable_set_text (self->unlock_entry, "");
+      gtk_widget_grab_focus (GTK_WIDGET (self->unlock_entry));
+      return;
+    }
+  gtk_editable_set_text (self->unlock_entry, "");
+  gtk_widget_set_visible (GTK_WIDGET (self->unlock_error), FALSE);
+  setup_node (self, app);
 }
 
 static void
@@ -825,6 +867,10 @@ ep_window_class_init (EpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpWindow, loading_spinner);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, name_entry);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, name_button);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, passphrase_entry);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_entry);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_error);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_button);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, content);
@@ -839,6 +885,7 @@ ep_window_class_init (EpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpWindow, block_button);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, chat_view);
   gtk_widget_class_bind_template_callback (widget_class, on_name_button_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_unlock_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_contact_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
