@@ -88,6 +88,37 @@ body_add_contact (Fixture *f)
                      ep_identity_get_contact_id (ep_node_get_identity (f->node)));
   }
   wait_label (GTK_WIDGET (dialog), "Copied to clipboard");
+
+  /* Change ID: asked first; Cancel keeps it, Change makes a new one. */
+  {
+    g_autofree char *old_id = g_strdup (ep_identity_get_contact_id (ep_node_get_identity (f->node)));
+    GtkWindow *confirm;
+
+    click (GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog), EP_TYPE_MY_ID_WINDOW,
+                                                      "change_button")));
+    confirm = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    g_assert_nonnull (confirm);
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (confirm), "cancel");
+    gtk_window_destroy (confirm);
+    g_assert_cmpstr (ep_identity_get_contact_id (ep_node_get_identity (f->node)), ==, old_id);
+
+    click (GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog), EP_TYPE_MY_ID_WINDOW,
+                                                      "change_button")));
+    confirm = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+    g_assert_nonnull (confirm);
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (confirm), "change");
+    gtk_window_destroy (confirm);
+    g_assert_cmpstr (ep_identity_get_contact_id (ep_node_get_identity (f->node)), !=, old_id);
+    g_assert_cmpstr (ep_my_id_window_get_id (EP_MY_ID_WINDOW (dialog)), ==,
+                     ep_identity_get_contact_id (ep_node_get_identity (f->node)));
+    g_free (own_grouped);
+    own_grouped = ep_contact_id_format_grouped (
+      ep_identity_get_public_key (ep_node_get_identity (f->node)),
+      ep_identity_get_nospam (ep_node_get_identity (f->node)));
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (gtk_widget_get_template_child (
+                       GTK_WIDGET (dialog), EP_TYPE_MY_ID_WINDOW, "id_label"))), ==, own_grouped);
+    wait_label (GTK_WIDGET (dialog), "Your ID changed");
+  }
   gtk_window_destroy (dialog);
 
   /* Add contact with Ctrl+N's action. */

@@ -14,11 +14,13 @@ struct _EpMyIdWindow
   AdwWindow        parent_instance;
 
   char            *id;        /* compact, as copied */
+  EpNode          *node;
 
   /* Template widgets */
   AdwToastOverlay *toast_overlay;
   GtkLabel        *id_label;
   GtkWidget       *copy_button;
+  GtkWidget       *change_button;
 };
 
 G_DEFINE_FINAL_TYPE (EpMyIdWindow, ep_my_id_window, ADW_TYPE_WINDOW)
@@ -33,11 +35,64 @@ on_copy_clicked (EpMyIdWindow *self)
 }
 
 static void
+show_id (EpMyIdWindow *self)
+{
+  EpIdentity *identity = ep_node_get_identity (self->node);
+  g_autofree char *grouped = NULL;
+
+  g_free (self->id);
+  self->id = g_strdup (ep_identity_get_contact_id (identity));
+  grouped = ep_contact_id_format_grouped (ep_identity_get_public_key (identity),
+                                          ep_identity_get_nospam (identity));
+  gtk_label_set_text (self->id_label, grouped);
+}
+
+static void
+on_change_response (AdwMessageDialog *dialog,
+                    const char       *response,
+                    EpMyIdWindow     *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (response, "change") != 0)
+    return;
+  if (!ep_node_reset_nospam (self->node, &error))
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+      return;
+    }
+  show_id (self);
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Your ID changed")));
+}
+
+static void
+on_change_clicked (EpMyIdWindow *self)
+{
+  GtkWidget *dialog;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Change Your ID?"),
+                                   _("People who have your current ID can then no longer ask to "
+                                     "be your contact with it; give them the new one. Your "
+                                     "contacts keep reaching you."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "change", _("C_hange ID"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "change",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_change_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 ep_my_id_window_finalize (GObject *object)
 {
   EpMyIdWindow *self = EP_MY_ID_WINDOW (object);
 
   g_clear_pointer (&self->id, g_free);
+  g_clear_object (&self->node);
 
   G_OBJECT_CLASS (ep_my_id_window_parent_class)->finalize (object);
 }
@@ -63,7 +118,9 @@ ep_my_id_window_class_init (EpMyIdWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpMyIdWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, EpMyIdWindow, id_label);
   gtk_widget_class_bind_template_child (widget_class, EpMyIdWindow, copy_button);
+  gtk_widget_class_bind_template_child (widget_class, EpMyIdWindow, change_button);
   gtk_widget_class_bind_template_callback (widget_class, on_copy_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_change_clicked);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
@@ -79,19 +136,14 @@ ep_my_id_window_new (GtkWindow *parent,
                      EpNode    *node)
 {
   EpMyIdWindow *self;
-  EpIdentity *identity;
-  g_autofree char *grouped = NULL;
 
   g_return_val_if_fail (EP_IS_NODE (node), NULL);
 
   self = g_object_new (EP_TYPE_MY_ID_WINDOW,
                        "transient-for", parent,
                        NULL);
-  identity = ep_node_get_identity (node);
-  self->id = g_strdup (ep_identity_get_contact_id (identity));
-  grouped = ep_contact_id_format_grouped (ep_identity_get_public_key (identity),
-                                          ep_identity_get_nospam (identity));
-  gtk_label_set_text (self->id_label, grouped);
+  self->node = g_object_ref (node);
+  show_id (self);
   return self;
 }
 
