@@ -374,6 +374,33 @@ body_request_and_chat (Fixture *f)
   g_assert_true (spin_until (conversation_has, &n, 15));
   wait_label (chat_view, "four from Bob");
 
+  /* Without message text in notifications, only that one came in; with
+   * notifications off, none at all. */
+  {
+    g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+
+    g_settings_set_boolean (settings, "notification-previews", FALSE);
+    ep_window_open_chat (f->window, NULL);
+    g_ptr_array_set_size (server.events, 0);
+    peer_send (f, "five, private");
+    notify = wait_event (&server, "notify");
+    g_assert_cmpstr (json_object_get_string_member (notify, "summary"), ==, "Bob");
+    g_assert_cmpstr (json_object_get_string_member (notify, "body"), ==, "New message");
+
+    g_settings_set_boolean (settings, "notifications", FALSE);
+    g_ptr_array_set_size (server.events, 0);
+    peer_send (f, "six, quiet");
+    wait_label (child (f, "contact_view"), "six, quiet");
+    server_round_trip ();
+    g_assert_null (find_event (&server, "notify"));
+
+    g_settings_reset (settings, "notifications");
+    g_settings_reset (settings, "notification-previews");
+    ep_window_open_chat (f->window, f->peer.hex);
+    n.n = 6;
+    g_assert_true (spin_until (conversation_has, &n, 15));
+  }
+
   /* A long history: the chat opens on its last page, at the bottom, and
    * scrolling to the top loads the rest. */
   {
@@ -391,7 +418,7 @@ body_request_and_chat (Fixture *f)
         ep_node_send_message_async (f->peer.node, app_key, text, NULL, on_sent, &s);
       }
     g_assert_true (spin_until (sends_done, &s, 30));
-    n.n = 64;
+    n.n = 66;
     g_assert_true (spin_until (conversation_has, &n, 30));
 
     ep_window_open_chat (f->window, NULL);
@@ -406,10 +433,10 @@ body_request_and_chat (Fixture *f)
     g_assert_true (spin_until (scrolled_to_bottom, adj, 15));
 
     gtk_adjustment_set_value (adj, 0);
-    n.n = 64;
+    n.n = 66;
     g_assert_true (spin_until (conversation_has, &n, 15));
     g_assert_cmpstr (ep_message_get_text (nth_message (f, 0)), ==, "one from Bob");
-    g_assert_cmpstr (ep_message_get_text (nth_message (f, 63)), ==, "many 59");
+    g_assert_cmpstr (ep_message_get_text (nth_message (f, 65)), ==, "many 59");
   }
 
   fake_server_stop (&server);
