@@ -41,6 +41,34 @@ contact_in_state (gpointer data)
   return (int) ep_contact_get_request_state (args[0]) == GPOINTER_TO_INT (args[1]);
 }
 
+static gboolean
+leaflet_folded (gpointer data)
+{
+  return adw_leaflet_get_folded (data);
+}
+
+static gboolean
+leaflet_unfolded (gpointer data)
+{
+  return !adw_leaflet_get_folded (data);
+}
+
+static GtkWidget *
+find_button_by_icon (GtkWidget  *root,
+                     const char *icon)
+{
+  if (GTK_IS_BUTTON (root) && g_strcmp0 (gtk_button_get_icon_name (GTK_BUTTON (root)), icon) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_button_by_icon (c, icon);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static void
 body_add_contact (Fixture *f)
 {
@@ -194,6 +222,25 @@ body_add_contact (Fixture *f)
   g_assert_true (spin_until (contact_in_state, args, 15));
   g_assert_true (gtk_widget_get_sensitive (GTK_WIDGET (gtk_widget_get_template_child (
                    chat_view, EP_TYPE_CHAT_VIEW, "composer_box"))));
+
+  /* Narrow: the leaflet folds; the chat covers the list until Back. */
+  {
+    AdwLeaflet *leaflet = ADW_LEAFLET (child (f, "leaflet"));
+
+    gtk_window_set_default_size (GTK_WINDOW (f->window), 360, 600);
+    g_assert_true (spin_until (leaflet_folded, leaflet, 15));
+    ep_window_open_chat (f->window, f->peer.hex);
+    g_assert_true (adw_leaflet_get_visible_child (leaflet) == child (f, "content"));
+    g_assert_true (ep_window_is_chat_visible (f->window, f->peer.hex));
+    g_signal_emit_by_name (find_button_by_icon (child (f, "content"), "go-previous-symbolic"),
+                           "clicked");
+    g_assert_true (adw_leaflet_get_visible_child (leaflet) == child (f, "sidebar"));
+    g_assert_false (ep_window_is_chat_visible (f->window, f->peer.hex));
+    ep_window_open_chat (f->window, f->peer.hex);
+    gtk_window_set_default_size (GTK_WINDOW (f->window), 900, 640);
+    g_assert_true (spin_until (leaflet_unfolded, leaflet, 15));
+    g_assert_true (ep_window_is_chat_visible (f->window, f->peer.hex));
+  }
 
   /* Details: the key to compare in person; Block from there. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.contact-details", NULL));
