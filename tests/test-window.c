@@ -344,6 +344,29 @@ body_preferences_set (Fixture *f)
   g_assert_cmpstr (ep_node_get_name (f->node), ==, "Alice Liddell");
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (pref (prefs, "name_row"))), ==, "Alice Liddell");
 
+  /* Bootstrap nodes: a wrong one is refused; added ones are listed and saved. */
+  gtk_editable_set_text (GTK_EDITABLE (pref (prefs, "bootstrap_entry")), "not a node");
+  g_signal_emit_by_name (pref (prefs, "bootstrap_entry"), "apply");
+  g_assert_true (gtk_widget_has_css_class (pref (prefs, "bootstrap_entry"), "error"));
+  g_assert_null (ep_application_get_profile_settings (f->app)->bootstrap);
+  gtk_editable_set_text (GTK_EDITABLE (pref (prefs, "bootstrap_entry")), "127.0.0.2:6881");
+  g_signal_emit_by_name (pref (prefs, "bootstrap_entry"), "apply");
+  gtk_editable_set_text (GTK_EDITABLE (pref (prefs, "bootstrap_entry")), "[::1]:6881");
+  g_signal_emit_by_name (pref (prefs, "bootstrap_entry"), "apply");
+  g_assert_false (gtk_widget_has_css_class (pref (prefs, "bootstrap_entry"), "error"));
+  wait_label (GTK_WIDGET (prefs), "127.0.0.2:6881");
+  wait_label (GTK_WIDGET (prefs), "[::1]:6881");
+  g_free (json);
+  json = read_profile_json (f);
+  g_assert_nonnull (strstr (json, "127.0.0.2:6881"));
+  g_assert_nonnull (strstr (json, "[::1]:6881"));
+  /* The first row's Remove. */
+  click (find_button_by_icon (pref (prefs, "bootstrap_group"), "user-trash-symbolic"));
+  g_free (json);
+  json = read_profile_json (f);
+  g_assert_null (strstr (json, "127.0.0.2:6881"));
+  g_assert_nonnull (strstr (json, "[::1]:6881"));
+
   /* Back to any port, so that the next start cannot collide. */
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (pref (prefs, "port_spin")), 0);
   gtk_window_destroy (prefs);
@@ -368,6 +391,17 @@ body_preferences_check (Fixture *f)
   g_assert_false (gtk_switch_get_active (GTK_SWITCH (pref (prefs, "lan_switch"))));
   g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (pref (prefs, "port_spin"))), ==, 0);
   g_assert_false (gtk_switch_get_active (GTK_SWITCH (pref (prefs, "previews_switch"))));
+  wait_label (GTK_WIDGET (prefs), "[::1]:6881");
+  g_assert_cmpstr (ep_application_get_profile_settings (f->app)->bootstrap[0], ==, "[::1]:6881");
+  g_assert_null (ep_application_get_profile_settings (f->app)->bootstrap[1]);
+  /* Reset: back to the public routers (no list in the profile). */
+  click (pref (prefs, "bootstrap_reset_button"));
+  g_assert_null (ep_application_get_profile_settings (f->app)->bootstrap);
+  {
+    g_autofree char *json = read_profile_json (f);
+
+    g_assert_null (strstr (json, "[::1]:6881"));
+  }
   gtk_window_destroy (prefs);
   g_settings_reset (settings, "notification-previews");
 }
