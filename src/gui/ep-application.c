@@ -44,6 +44,16 @@ static const char * const default_bootstrap[] = {
   NULL
 };
 
+/* The main window; dialogs of ours can be windows of the app too. */
+static EpWindow *
+main_window (EpApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (EP_IS_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
 static void ep_application_on_message_received (EpNode        *node,
                                                 EpMessage     *message,
                                                 EpApplication *self);
@@ -116,17 +126,17 @@ on_open_chat_action (GSimpleAction *action,
                      gpointer       user_data)
 {
   EpApplication *self = user_data;
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  EpWindow *window = main_window (self);
 
   if (window == NULL)
     {
       g_application_activate (G_APPLICATION (self));
-      window = gtk_application_get_active_window (GTK_APPLICATION (self));
+      window = main_window (self);
     }
   if (window == NULL)
     return;
-  ep_window_open_chat (EP_WINDOW (window), g_variant_get_string (parameter, NULL));
-  gtk_window_present (window);
+  ep_window_open_chat (window, g_variant_get_string (parameter, NULL));
+  gtk_window_present (GTK_WINDOW (window));
 }
 
 static const GActionEntry app_actions[] = {
@@ -292,16 +302,15 @@ static void
 ep_application_activate (GApplication *application)
 {
   EpApplication *self = EP_APPLICATION (application);
-  GtkWindow *window;
+  EpWindow *window = main_window (self);
 
-  window = gtk_application_get_active_window (GTK_APPLICATION (self));
   if (window == NULL)
     {
       open_node (self);
-      window = GTK_WINDOW (ep_window_new (self));
+      window = ep_window_new (self);
     }
 
-  gtk_window_present (window);
+  gtk_window_present (GTK_WINDOW (window));
 }
 
 static void
@@ -460,7 +469,7 @@ ep_application_on_message_received (EpNode        *node,
                                     EpMessage     *message,
                                     EpApplication *self)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  EpWindow *window = main_window (self);
   const char *key = ep_message_get_contact_key (message);
   g_autoptr(GNotification) notification = NULL;
   g_autofree char *id = NULL;
@@ -470,8 +479,8 @@ ep_application_on_message_received (EpNode        *node,
 
   if (!g_settings_get_boolean (self->settings, "notifications"))
     return;
-  if (window != NULL && gtk_window_is_active (window)
-      && ep_window_is_chat_visible (EP_WINDOW (window), key))
+  if (window != NULL && gtk_window_is_active (GTK_WINDOW (window))
+      && ep_window_is_chat_visible (window, key))
     return;
 
   contact = ep_contact_list_lookup (ep_node_get_contacts (node), key);
@@ -495,7 +504,7 @@ ep_application_on_contact_request (EpNode        *node,
                                    const char    *text,
                                    EpApplication *self)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  EpWindow *window = main_window (self);
   const char *key = ep_contact_get_key (contact);
   const char *name = ep_contact_get_name (contact);
   g_autoptr(GNotification) notification = NULL;
@@ -504,8 +513,8 @@ ep_application_on_contact_request (EpNode        *node,
 
   if (!g_settings_get_boolean (self->settings, "notifications"))
     return;
-  if (window != NULL && gtk_window_is_active (window)
-      && ep_window_get_contact (EP_WINDOW (window)) == contact)
+  if (window != NULL && gtk_window_is_active (GTK_WINDOW (window))
+      && ep_window_get_contact (window) == contact)
     return;
 
   title = g_strdup_printf (_("%s wants to be your contact"),

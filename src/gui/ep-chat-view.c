@@ -28,6 +28,9 @@ struct _EpChatView
 
   gboolean         stick_to_bottom;  /* go to the bottom on the next growth */
   double           last_upper;
+  guint            scroll_idle_id;
+  gboolean         older_loaded;     /* the rows above came in; restore once more */
+  enum { SCROLL_NONE, SCROLL_BOTTOM, SCROLL_RESTORE } pending_scroll;
   double           restore_distance; /* from the bottom, while older ones load; < 0: none */
 
   /* Template widgets */
@@ -368,10 +371,19 @@ on_older_loaded (GObject      *source,
 {
   g_autoptr(EpChatView) self = user_data;
   g_autoptr(GError) error = NULL;
+  guint n = ep_conversation_load_older_finish (EP_CONVERSATION (source), result, &error);
 
-  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_warning ("Older messages: %s", error->message);
-  self->restore_distance = -1;
+  if (error != NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("Older messages: %s", error->message);
+      return;
+    }
+  /* The view keeps its distance from the bottom until the new rows are in. */
+  if (n == 0)
+    self->restore_distance = -1;
+  else
+    self->older_loaded = TRUE;
   update_empty (self);
 }
 
@@ -403,23 +415,53 @@ on_value_changed (GtkAdjustment *adj,
 /* The content grew or shrank: a view that was at the bottom (judged against
  * the old size) stays there; while older messages come in above, the
  * distance from the bottom is kept so that nothing jumps. */
+static gboolean
+apply_scroll (gpointer user_data)
+{
+  EpChatView *self = user_data;
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (self->scrolled);
+  double upper = gtk_adjustment_get_upper (adj);
+
+  self->scroll_idle_id = 0;
+  if (self->pending_scroll == SCROLL_RESTORE && self->restore_distance >= 0)
+    {
+      gtk_adjustment_set_value (adj, upper - self->restore_distance);
+      if (self->older_loaded)
+        {
+          self->older_loaded = FALSE;
+          self->restore_distance = -1;
+        }
+    }
+  else if (self->pending_scroll == SCROLL_BOTTOM)
+    gtk_adjustment_set_value (adj, upper - gtk_adjustment_get_page_size (adj));
+  self->pending_scroll = SCROLL_NONE;
+  return G_SOURCE_REMOVE;
+}
+
+/* The content grew or shrank: a view that was at the bottom (judged against
+ * the old size) stays there; while older messages come in above, the
+ * distance from the bottom is kept so that nothing jumps. The list view is
+ * in the middle of its own layout here, so the scroll happens right after. */
 static void
 on_upper_changed (GtkAdjustment *adj,
                   GParamSpec    *pspec,
                   EpChatView    *self)
 {
-  double upper = gtk_adjustment_get_upper (adj);
   double page = gtk_adjustment_get_page_size (adj);
   gboolean was_at_bottom = gtk_adjustment_get_value (adj) >= self->last_upper - page - 8;
 
-  self->last_upper = upper;
+  self->last_upper = gtk_adjustment_get_upper (adj);
   if (self->restore_distance >= 0)
-    gtk_adjustment_set_value (adj, upper - self->restore_distance);
+    self->pending_scroll = SCROLL_RESTORE;
   else if (self->stick_to_bottom || was_at_bottom)
     {
       self->stick_to_bottom = FALSE;
-      gtk_adjustment_set_value (adj, upper - page);
+      self->pending_scroll = SCROLL_BOTTOM;
     }
+  else
+    return;
+  if (self->scroll_idle_id == 0)
+    self->scroll_idle_id = g_idle_add (apply_scroll, self);
 }
 
 static void
@@ -434,6 +476,7 @@ set_conversation (EpChatView     *self,
     g_signal_connect (conversation, "items-changed", G_CALLBACK (on_items_changed), self);
   self->stick_to_bottom = TRUE;
   self->restore_distance = -1;
+  self->older_loaded = FALSE;
   update_empty (self);
 }
 
@@ -616,6 +659,7 @@ ep_chat_view_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->scroll_idle_id, g_source_remove);
   if (self->contact != NULL)
     g_signal_handlers_disconnect_by_func (self->contact, on_contact_notify, self);
   g_clear_object (&self->contact);
