@@ -53,6 +53,7 @@ on_change_response (AdwMessageDialog *dialog,
                     EpMyIdWindow     *self)
 {
   g_autoptr(GError) error = NULL;
+  AdwToast *toast;
 
   if (g_strcmp0 (response, "change") != 0)
     return;
@@ -62,7 +63,10 @@ on_change_response (AdwMessageDialog *dialog,
       return;
     }
   show_id (self);
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Your ID changed")));
+  /* Before any other toast: the ID on screen is a new one. */
+  toast = adw_toast_new (_("Your ID changed"));
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
 static void
