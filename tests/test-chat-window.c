@@ -20,6 +20,8 @@ typedef struct
   GDataInputStream *out;
   GOutputStream    *in;
   GPtrArray        *events;     /* JsonObject */
+  GCancellable     *cancellable;
+  gboolean          reading;    /* a line is being read */
 } FakeServer;
 
 static void read_event (FakeServer *server);
@@ -34,7 +36,8 @@ on_event_line (GObject      *source,
                                                                 result, NULL, NULL);
   g_autoptr(JsonParser) parser = NULL;
 
-  if (line == NULL || server->events == NULL)
+  server->reading = FALSE;
+  if (line == NULL || g_cancellable_is_cancelled (server->cancellable))
     return;
   parser = json_parser_new ();
   g_assert_true (json_parser_load_from_data (parser, line, -1, NULL));
@@ -45,8 +48,9 @@ on_event_line (GObject      *source,
 static void
 read_event (FakeServer *server)
 {
-  g_data_input_stream_read_line_async (server->out, G_PRIORITY_DEFAULT, NULL, on_event_line,
-                                       server);
+  server->reading = TRUE;
+  g_data_input_stream_read_line_async (server->out, G_PRIORITY_DEFAULT, server->cancellable,
+                                       on_event_line, server);
 }
 
 typedef struct
@@ -110,6 +114,7 @@ fake_server_start (FakeServer *server)
   g_autofree char *script = g_test_build_filename (G_TEST_DIST, "fake-notifications.py", NULL);
 
   server->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  server->cancellable = g_cancellable_new ();
   server->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
                                       &error, "/usr/bin/python3", script, NULL);
   g_assert_no_error (error);
@@ -119,13 +124,23 @@ fake_server_start (FakeServer *server)
   wait_event (server, "ready");
 }
 
+static gboolean
+not_reading (gpointer data)
+{
+  return !((FakeServer *) data)->reading;
+}
+
 static void
 fake_server_stop (FakeServer *server)
 {
   g_autoptr(GError) error = NULL;
 
-  /* Closing its stdin ends it; wait for that, bounded. */
+  /* Closing its stdin ends it; wait for that, bounded. The read under way
+   * must end before @server goes away. */
   g_output_stream_close (server->in, NULL, NULL);
+  g_cancellable_cancel (server->cancellable);
+  g_assert_true (spin_until (not_reading, server, 15));
+  g_clear_object (&server->cancellable);
   g_clear_pointer (&server->events, g_ptr_array_unref);
   g_subprocess_wait (server->process, NULL, &error);
   g_assert_no_error (error);
@@ -218,6 +233,12 @@ peer_send (Fixture    *f,
   ep_node_send_message_async (f->peer.node, app_key, text, NULL, on_sent, &s);
   g_assert_true (spin_until (sends_done, &s, 15));
   g_assert_cmpuint (s.failed, ==, 0);
+}
+
+static gboolean
+window_visible (gpointer data)
+{
+  return gtk_widget_get_visible (data);
 }
 
 static gboolean
@@ -437,6 +458,31 @@ body_request_and_chat (Fixture *f)
     g_assert_true (spin_until (conversation_has, &n, 15));
     g_assert_cmpstr (ep_message_get_text (nth_message (f, 0)), ==, "one from Bob");
     g_assert_cmpstr (ep_message_get_text (nth_message (f, 65)), ==, "many 59");
+  }
+
+  /* In the background: closing hides the window, messages still notify,
+   * and the notification brings the window back on that chat. */
+  {
+    g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+    g_autofree char *invoke_again = NULL;
+
+    g_settings_set_boolean (settings, "run-in-background", TRUE);
+    gtk_window_close (GTK_WINDOW (f->window));
+    g_assert_true (EP_IS_WINDOW (f->window));
+    g_assert_false (gtk_widget_get_visible (GTK_WIDGET (f->window)));
+    g_ptr_array_set_size (server.events, 0);
+    peer_send (f, "seven, while away");
+    notify = wait_event (&server, "notify");
+    g_assert_cmpstr (json_object_get_string_member (notify, "body"), ==, "seven, while away");
+    server_round_trip ();
+    invoke_again = g_strdup_printf ("invoke %" G_GINT64_FORMAT " default\n",
+                                    json_object_get_int_member (notify, "id"));
+    g_assert_true (g_output_stream_write_all (server.in, invoke_again, strlen (invoke_again),
+                                              NULL, NULL, NULL));
+    g_assert_true (g_output_stream_flush (server.in, NULL, NULL));
+    g_assert_true (spin_until (window_visible, f->window, 15));
+    g_assert_true (ep_window_get_contact (f->window) == contact);
+    g_settings_reset (settings, "run-in-background");
   }
 
   fake_server_stop (&server);

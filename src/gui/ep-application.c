@@ -30,6 +30,7 @@ struct _EpApplication
   GError         *node_error;
   EpNodeSettings  saved_settings;  /* the profile's; the node has this run's */
   GSettings      *settings;
+  gboolean        held;            /* in the background, window hidden */
 };
 
 G_DEFINE_FINAL_TYPE (EpApplication, ep_application, ADW_TYPE_APPLICATION)
@@ -110,7 +111,14 @@ on_quit_action (GSimpleAction *action,
                 gpointer       user_data)
 {
   GtkApplication *app = GTK_APPLICATION (user_data);
+  EpApplication *self = EP_APPLICATION (user_data);
   GList *windows;
+
+  if (self->held)
+    {
+      self->held = FALSE;
+      g_application_release (G_APPLICATION (app));
+    }
 
   /* Destroying the windows lets each one save its state and release what it
    * holds; the application then ends when the last one is gone. */
@@ -587,4 +595,29 @@ ep_application_save_profile_settings (EpApplication  *self,
   ok = ep_node_save_profile (self->node, error);
   *settings = run;
   return ok;
+}
+
+/**
+ * ep_application_close_to_background:
+ * @self: an #EpApplication
+ *
+ * Called when the main window is closed: with "run-in-background" set, the
+ * app keeps running without a window shown (the window is hidden, not
+ * destroyed) and activating it shows the window again.
+ *
+ * Returns: %TRUE if the app stays in the background
+ */
+gboolean
+ep_application_close_to_background (EpApplication *self)
+{
+  g_return_val_if_fail (EP_IS_APPLICATION (self), FALSE);
+
+  if (self->node == NULL || !g_settings_get_boolean (self->settings, "run-in-background"))
+    return FALSE;
+  if (!self->held)
+    {
+      self->held = TRUE;
+      g_application_hold (G_APPLICATION (self));
+    }
+  return TRUE;
 }

@@ -26,6 +26,7 @@ gboolean       ep_application_unlock          (EpApplication  *self,
 EpNodeSettings *ep_application_get_profile_settings  (EpApplication *self);
 gboolean       ep_application_save_profile_settings (EpApplication  *self,
                                                      GError        **error);
+gboolean       ep_application_close_to_background (EpApplication *self);
 void           ep_application_withdraw_notification (EpApplication *self,
                                                      const char    *contact_key);
 

@@ -28,6 +28,7 @@ struct _EpPreferencesWindow
   AdwEntryRow          *status_row;
   GtkSwitch            *notifications_switch;
   GtkSwitch            *previews_switch;
+  GtkSwitch            *background_switch;
   GtkSwitch            *lan_switch;
   GtkSpinButton        *port_spin;
   AdwPreferencesGroup  *bootstrap_group;
@@ -240,6 +241,7 @@ ep_preferences_window_class_init (EpPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, status_row);
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, notifications_switch);
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, previews_switch);
+  gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, background_switch);
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, lan_switch);
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, port_spin);
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, bootstrap_group);
@@ -264,6 +266,8 @@ ep_preferences_window_init (EpPreferencesWindow *self)
   g_settings_bind (self->settings, "notifications", self->notifications_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "notification-previews", self->previews_switch, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "run-in-background", self->background_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   self->loading = FALSE;
 }

@@ -335,7 +335,8 @@ ep_window_is_chat_visible (EpWindow   *self,
 {
   g_return_val_if_fail (EP_IS_WINDOW (self), FALSE);
 
-  return self->contact != NULL
+  return gtk_widget_get_visible (GTK_WIDGET (self))
+         && self->contact != NULL
          && g_strcmp0 (ep_contact_get_key (self->contact), contact_key) == 0
          && g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "main") == 0
          && g_strcmp0 (gtk_stack_get_visible_child_name (self->content_stack), "chat") == 0
@@ -669,6 +670,20 @@ on_unlock_clicked (EpWindow *self)
   setup_node (self, app);
 }
 
+static gboolean
+ep_window_close_request (GtkWindow *window)
+{
+  GtkApplication *app = gtk_window_get_application (window);
+
+  if (app != NULL && EP_IS_APPLICATION (app)
+      && ep_application_close_to_background (EP_APPLICATION (app)))
+    {
+      gtk_widget_set_visible (GTK_WIDGET (window), FALSE);
+      return TRUE;
+    }
+  return GTK_WINDOW_CLASS (ep_window_parent_class)->close_request (window);
+}
+
 static void
 ep_window_dispose (GObject *object)
 {
@@ -695,6 +710,7 @@ ep_window_class_init (EpWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = ep_window_dispose;
+  GTK_WINDOW_CLASS (klass)->close_request = ep_window_close_request;
 
   g_type_ensure (EP_TYPE_CHAT_VIEW);
 
