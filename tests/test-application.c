@@ -92,7 +92,8 @@ test_application_starts_and_quits (void)
   profile = g_build_filename (tmp, "profile", NULL);
 
   {
-    char *argv[] = { (char *) "encryptedp2p", (char *) "--profile", profile, NULL };
+    char *argv[] = { (char *) "encryptedp2p", (char *) "--profile", profile,
+                     (char *) "--no-default-bootstrap", (char *) "--no-lan", NULL };
 
     fixture.app = ep_application_new ();
     g_signal_connect (fixture.app, "window-added", G_CALLBACK (on_window_added), &fixture);

@@ -10,13 +10,23 @@
 
 #include <adwaita.h>
 
+#include "ep-add-contact-window.h"
 #include "ep-application.h"
+#include "ep-chat-view.h"
+#include "ep-contact-window.h"
+#include "ep-my-id-window.h"
+#include "ep-preferences-window.h"
 #include "ep-window.h"
 
 static void
 ensure_types (void)
 {
+  g_type_ensure (EP_TYPE_ADD_CONTACT_WINDOW);
   g_type_ensure (EP_TYPE_APPLICATION);
+  g_type_ensure (EP_TYPE_CHAT_VIEW);
+  g_type_ensure (EP_TYPE_CONTACT_WINDOW);
+  g_type_ensure (EP_TYPE_MY_ID_WINDOW);
+  g_type_ensure (EP_TYPE_PREFERENCES_WINDOW);
   g_type_ensure (EP_TYPE_WINDOW);
 }
 

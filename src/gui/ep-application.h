@@ -7,6 +7,8 @@
 
 #include <adwaita.h>
 
+#include "ep-core.h"
+
 G_BEGIN_DECLS
 
 #define EP_TYPE_APPLICATION (ep_application_get_type ())
@@ -15,5 +17,17 @@ G_DECLARE_FINAL_TYPE (EpApplication, ep_application, EP, APPLICATION, AdwApplica
 
 EpApplication *ep_application_new             (void);
 const char    *ep_application_get_profile_dir (EpApplication *self);
+EpNode        *ep_application_get_node        (EpApplication *self);
+const GError  *ep_application_get_node_error  (EpApplication *self);
+gboolean       ep_application_needs_passphrase (EpApplication *self);
+gboolean       ep_application_unlock          (EpApplication  *self,
+                                               const char     *passphrase,
+                                               GError        **error);
+EpNodeSettings *ep_application_get_profile_settings  (EpApplication *self);
+gboolean       ep_application_save_profile_settings (EpApplication  *self,
+                                                     GError        **error);
+gboolean       ep_application_close_to_background (EpApplication *self);
+void           ep_application_withdraw_notification (EpApplication *self,
+                                                     const char    *contact_key);
 
 G_END_DECLS
