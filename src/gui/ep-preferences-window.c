@@ -262,7 +262,7 @@ ep_preferences_window_init (EpPreferencesWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->bootstrap_rows = g_ptr_array_new ();
 
-  self->settings = g_settings_new (APP_ID);
+  self->settings = g_settings_new (SCHEMA_ID);
   g_settings_bind (self->settings, "notifications", self->notifications_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "notification-previews", self->previews_switch, "active",

@@ -793,7 +793,7 @@ ep_window_init (EpWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.preferences", FALSE);
 
   /* Size and maximized state survive restarts, as in every GNOME app. */
-  self->settings = g_settings_new ("io.github.encryptedp2p.EncryptedP2P");
+  self->settings = g_settings_new (SCHEMA_ID);
   g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
