@@ -356,32 +356,13 @@ int
 ep_cli_presence_main (int    argc,
                       char **argv)
 {
-  g_autofree char *sub_argv0 = NULL;
-  g_autofree char **sub_argv = NULL;
-
   if (sodium_init () < 0)
     {
       g_printerr ("encryptedp2p-node presence: libsodium could not be initialised\n");
       return EP_CLI_EXIT_FAILURE;
     }
 
-  if (argc >= 2)
-    for (guint i = 0; presence_commands[i].name != NULL; i++)
-      if (g_str_equal (argv[1], presence_commands[i].name))
-        {
-          sub_argv0 = g_strdup_printf ("encryptedp2p-node presence %s",
-                                       presence_commands[i].name);
-          g_set_prgname (sub_argv0);
-          sub_argv = g_new0 (char *, argc);
-          sub_argv[0] = sub_argv0;
-          for (int j = 2; j < argc; j++)
-            sub_argv[j - 1] = argv[j];
-          return presence_commands[i].main (argc - 1, sub_argv);
-        }
-
-  g_printerr (_("Usage: encryptedp2p-node presence COMMAND [OPTION…]\n\nCommands:\n"));
-  for (guint i = 0; presence_commands[i].name != NULL; i++)
-    g_printerr ("  %-10s %s\n", presence_commands[i].name, _(presence_commands[i].summary));
-  return argc >= 2 && (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
-           ? EP_CLI_EXIT_OK : EP_CLI_EXIT_USAGE;
+  return ep_cli_run_group (_("Usage: encryptedp2p-node presence COMMAND [OPTION…]\n\n"
+                             "Commands:\n"),
+                           presence_commands, argc, argv);
 }

@@ -56,6 +56,45 @@ commands_description (void)
   return g_string_free (s, FALSE);
 }
 
+/**
+ * ep_cli_run_group:
+ * @usage: the translated usage line shown before the list of commands
+ * @group: the group's commands, ending with an empty entry
+ * @argc: argc of the group: argv[0] is "encryptedp2p-node GROUP"
+ * @argv: its argv
+ *
+ * Runs the command of a group (`dht put`, `presence resolve`…) named by
+ * argv[1], with "encryptedp2p-node GROUP NAME" as its argv[0].
+ *
+ * Returns: the command's exit code, or a usage error
+ */
+int
+ep_cli_run_group (const char         *usage,
+                  const EpCliCommand *group,
+                  int                 argc,
+                  char              **argv)
+{
+  if (argc >= 2)
+    for (guint i = 0; group[i].name != NULL; i++)
+      if (g_str_equal (argv[1], group[i].name))
+        {
+          g_autofree char *sub_argv0 = g_strdup_printf ("%s %s", argv[0], group[i].name);
+          g_autofree char **sub_argv = g_new0 (char *, argc);
+
+          g_set_prgname (sub_argv0);
+          sub_argv[0] = sub_argv0;
+          for (int j = 2; j < argc; j++)
+            sub_argv[j - 1] = argv[j];
+          return group[i].main (argc - 1, sub_argv);
+        }
+
+  g_printerr ("%s", usage);
+  for (guint i = 0; group[i].name != NULL; i++)
+    g_printerr ("  %-10s %s\n", group[i].name, _(group[i].summary));
+  return argc >= 2 && (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
+           ? EP_CLI_EXIT_OK : EP_CLI_EXIT_USAGE;
+}
+
 void
 ep_cli_print_error (const char   *subcommand,
                     const GError *error)

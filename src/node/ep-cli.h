@@ -29,5 +29,9 @@ int   ep_cli_main         (int    argc,
                            char **argv);
 void  ep_cli_print_error  (const char *subcommand,
                            const GError *error);
+int   ep_cli_run_group    (const char         *usage,
+                           const EpCliCommand *group,
+                           int                 argc,
+                           char              **argv);
 
 G_END_DECLS
