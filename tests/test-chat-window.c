@@ -398,7 +398,7 @@ body_request_and_chat (Fixture *f)
   /* Without message text in notifications, only that one came in; with
    * notifications off, none at all. */
   {
-    g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+    g_autoptr(GSettings) settings = g_settings_new (SCHEMA_ID);
 
     g_settings_set_boolean (settings, "notification-previews", FALSE);
     ep_window_open_chat (f->window, NULL);
@@ -463,7 +463,7 @@ body_request_and_chat (Fixture *f)
   /* In the background: closing hides the window, messages still notify,
    * and the notification brings the window back on that chat. */
   {
-    g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+    g_autoptr(GSettings) settings = g_settings_new (SCHEMA_ID);
     g_autofree char *invoke_again = NULL;
 
     g_settings_set_boolean (settings, "run-in-background", TRUE);

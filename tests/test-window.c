@@ -313,7 +313,7 @@ body_preferences_set (Fixture *f)
 {
   GtkWindow *prefs;
   g_autofree char *json = NULL;
-  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(GSettings) settings = g_settings_new (SCHEMA_ID);
 
   onboard (f, "Alice");
   prefs = open_preferences (f);
@@ -376,7 +376,7 @@ static void
 body_preferences_check (Fixture *f)
 {
   GtkWindow *prefs;
-  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(GSettings) settings = g_settings_new (SCHEMA_ID);
 
   /* Named already: no onboarding this time. */
   g_assert_nonnull (f->node);
