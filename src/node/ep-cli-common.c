@@ -207,3 +207,65 @@ ep_cli_print_json (JsonBuilder *builder)
   g_print ("%s\n", text);
   fflush (stdout);
 }
+
+/* A cancelled operation ran out of time: say so in those words. */
+int
+ep_cli_fail (const char *name,
+             GError     *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autoptr(GError) timeout = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                               _("Timed out"));
+      ep_cli_print_error (name, timeout);
+    }
+  else
+    ep_cli_print_error (name, error);
+  return error->domain == G_OPTION_ERROR ? EP_CLI_EXIT_USAGE : EP_CLI_EXIT_FAILURE;
+}
+
+gboolean
+ep_cli_parse_args (GOptionContext  *context,
+                   int             *argc,
+                   char          ***argv,
+                   int              n_positional,
+                   GError         **error)
+{
+  if (!g_option_context_parse (context, argc, argv, error))
+    return FALSE;
+  if (*argc - 1 != n_positional)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                   _("Expected %d argument(s); see --help"), n_positional);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A one-shot command joins read-only (BEP 43: nobody adds it to their table)
+ * through the nodes the user named, never the public routers, and gives up
+ * at the deadline. */
+EpDht *
+ep_cli_join_one_shot (EpCliNetOptions  *options,
+                      GCancellable    **deadline_out,
+                      GError          **error)
+{
+  g_auto(GStrv) bootstrap = NULL;
+  g_autoptr(EpDht) dht = NULL;
+
+  dht = ep_cli_net_open (options, FALSE, &bootstrap, error);
+  if (dht == NULL)
+    return NULL;
+  if (bootstrap == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("No DHT node to start from: pass --bootstrap HOST:PORT"));
+      return NULL;
+    }
+  ep_dht_set_read_only (dht, TRUE);
+  *deadline_out = ep_cli_deadline_new (options->timeout);
+  ep_dht_start (dht, (const char * const *) bootstrap);
+  if (!ep_cli_wait_ready (dht, options->timeout, error))
+    return NULL;
+  return g_steal_pointer (&dht);
+}

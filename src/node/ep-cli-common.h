@@ -43,6 +43,18 @@ EpDht        *ep_cli_net_open            (EpCliNetOptions  *options,
                                           GError          **error);
 
 const char * const *ep_cli_default_bootstrap (void);
+EpDht        *ep_cli_join_one_shot       (EpCliNetOptions  *options,
+                                          GCancellable    **deadline_out,
+                                          GError          **error);
+/* Prints @error (a cancelled operation as "Timed out"); the exit code for it. */
+int           ep_cli_fail                (const char       *name,
+                                          GError           *error);
+/* Parses options and checks the count of positional arguments. */
+gboolean      ep_cli_parse_args          (GOptionContext   *context,
+                                          int              *argc,
+                                          char           ***argv,
+                                          int               n_positional,
+                                          GError          **error);
 
 /* Spins the main context until the node is ready, at most @seconds. */
 gboolean      ep_cli_wait_ready          (EpDht            *dht,

@@ -41,55 +41,8 @@ static gboolean
 session_open (Session  *s,
               GError  **error)
 {
-  g_auto(GStrv) bootstrap = NULL;
-
-  s->dht = ep_cli_net_open (&s->net, FALSE, &bootstrap, error);
-  if (s->dht == NULL)
-    return FALSE;
-  if (bootstrap == NULL)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   _("No DHT node to start from: pass --bootstrap HOST:PORT"));
-      return FALSE;
-    }
-  ep_dht_set_read_only (s->dht, TRUE);
-  s->deadline = ep_cli_deadline_new (s->net.timeout);
-  ep_dht_start (s->dht, (const char * const *) bootstrap);
-  return ep_cli_wait_ready (s->dht, s->net.timeout, error);
-}
-
-/* A cancelled operation ran out of time: say so in those words. */
-static int
-fail (const char *name,
-      GError     *error)
-{
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_autoptr(GError) timeout = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                               _("Timed out"));
-      ep_cli_print_error (name, timeout);
-    }
-  else
-    ep_cli_print_error (name, error);
-  return error->domain == G_OPTION_ERROR ? EP_CLI_EXIT_USAGE : EP_CLI_EXIT_FAILURE;
-}
-
-static gboolean
-parse_args (GOptionContext  *context,
-            int             *argc,
-            char          ***argv,
-            int              n_positional,
-            GError         **error)
-{
-  if (!g_option_context_parse (context, argc, argv, error))
-    return FALSE;
-  if (*argc - 1 != n_positional)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                   _("Expected %d argument(s); see --help"), n_positional);
-      return FALSE;
-    }
-  return TRUE;
+  s->dht = ep_cli_join_one_shot (&s->net, &s->deadline, error);
+  return s->dht != NULL;
 }
 
 static gboolean
@@ -163,28 +116,28 @@ cmd_put (int    argc,
   g_option_context_set_summary (context, _("Store a value in the DHT (BEP 44)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   ep_cli_net_options_add (context, &s.net);
-  if (!parse_args (context, &argc, &argv, 1, &error))
-    return fail ("dht put", error);
+  if (!ep_cli_parse_args (context, &argc, &argv, 1, &error))
+    return ep_cli_fail ("dht put", error);
   if (immutable == (key_file != NULL))
     {
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                    _("Pass either --immutable or --key-file"));
-      return fail ("dht put", error);
+      return ep_cli_fail ("dht put", error);
     }
   if (immutable && (salt != NULL || seq >= 0))
     {
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
                    _("--salt and --seq are for mutable items only"));
-      return fail ("dht put", error);
+      return ep_cli_fail ("dht put", error);
     }
 
   v = bencoded_value (argv[1], &error);
   if (v == NULL || (key_file != NULL && !read_key_file (key_file, sk, &error)))
-    return fail ("dht put", error);
+    return ep_cli_fail ("dht put", error);
   salt_bytes = salt != NULL ? g_bytes_new (salt, strlen (salt)) : NULL;
 
   if (!session_open (&s, &error))
-    return fail ("dht put", error);
+    return ep_cli_fail ("dht put", error);
 
   params.v = v;
   if (key_file != NULL)
@@ -209,7 +162,7 @@ cmd_put (int    argc,
               seq = 1;
             }
           else
-            return fail ("dht put", error);
+            return ep_cli_fail ("dht put", error);
         }
       params.seq = seq;
     }
@@ -218,7 +171,7 @@ cmd_put (int    argc,
   ep_cli_wait_result (&result);
   sodium_memzero (sk, sizeof sk);
   if (!ep_dht_put_finish (s.dht, result, target, NULL, &error))
-    return fail ("dht put", error);
+    return ep_cli_fail ("dht put", error);
 
   target_hex = ep_cli_hex (target, sizeof target);
   json_builder_begin_object (builder);
@@ -261,19 +214,19 @@ cmd_get (int    argc,
                                   "TARGET_HEX is SHA-1 of the public key and the salt."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   ep_cli_net_options_add (context, &s.net);
-  if (!parse_args (context, &argc, &argv, 1, &error)
+  if (!ep_cli_parse_args (context, &argc, &argv, 1, &error)
       || !ep_cli_parse_hex (argv[1], target, sizeof target, &error))
-    return fail ("dht get", error);
+    return ep_cli_fail ("dht get", error);
   salt_bytes = salt != NULL ? g_bytes_new (salt, strlen (salt)) : NULL;
 
   if (!session_open (&s, &error))
-    return fail ("dht get", error);
+    return ep_cli_fail ("dht get", error);
 
   ep_dht_get_async (s.dht, target, salt_bytes, 0, s.deadline, ep_cli_store_result, &result);
   ep_cli_wait_result (&result);
   value = ep_dht_get_finish (s.dht, result, &error);
   if (value == NULL)
-    return fail ("dht get", error);
+    return ep_cli_fail ("dht get", error);
 
   v = g_bytes_get_data (value->v, &v_len);
   doc = ep_benc_doc_parse (v, v_len, NULL, NULL);
@@ -328,23 +281,23 @@ cmd_announce (int    argc,
   g_option_context_set_summary (context, _("Announce a peer for an infohash (BEP 5)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   ep_cli_net_options_add (context, &s.net);
-  if (!parse_args (context, &argc, &argv, 1, &error)
+  if (!ep_cli_parse_args (context, &argc, &argv, 1, &error)
       || !ep_cli_parse_hex (argv[1], info_hash, sizeof info_hash, &error))
-    return fail ("dht announce", error);
+    return ep_cli_fail ("dht announce", error);
   if (peer_port < 0 || peer_port > G_MAXUINT16)
     {
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    _("The peer port must be between 1 and 65535"));
-      return fail ("dht announce", error);
+      return ep_cli_fail ("dht announce", error);
     }
 
   if (!session_open (&s, &error))
-    return fail ("dht announce", error);
+    return ep_cli_fail ("dht announce", error);
 
   ep_dht_announce_async (s.dht, info_hash, peer_port, s.deadline, ep_cli_store_result, &result);
   ep_cli_wait_result (&result);
   if (!ep_dht_announce_finish (s.dht, result, &n, &error))
-    return fail ("dht announce", error);
+    return ep_cli_fail ("dht announce", error);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "announced");
@@ -368,18 +321,18 @@ cmd_peers (int    argc,
 
   g_option_context_set_summary (context, _("Find the peers announced for an infohash (BEP 5)."));
   ep_cli_net_options_add (context, &s.net);
-  if (!parse_args (context, &argc, &argv, 1, &error)
+  if (!ep_cli_parse_args (context, &argc, &argv, 1, &error)
       || !ep_cli_parse_hex (argv[1], info_hash, sizeof info_hash, &error))
-    return fail ("dht peers", error);
+    return ep_cli_fail ("dht peers", error);
 
   if (!session_open (&s, &error))
-    return fail ("dht peers", error);
+    return ep_cli_fail ("dht peers", error);
 
   ep_dht_get_peers_async (s.dht, info_hash, s.deadline, ep_cli_store_result, &result);
   ep_cli_wait_result (&result);
   peers = ep_dht_get_peers_finish (s.dht, result, &error);
   if (peers == NULL)
-    return fail ("dht peers", error);
+    return ep_cli_fail ("dht peers", error);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "peers");

@@ -71,57 +71,12 @@ static gboolean
 session_open (Session  *s,
               GError  **error)
 {
-  g_auto(GStrv) bootstrap = NULL;
 
   s->dir = ep_profile_resolve_dir (s->profile, error);
   if (s->dir == NULL)
     return FALSE;
-  s->dht = ep_cli_net_open (&s->net, FALSE, &bootstrap, error);
-  if (s->dht == NULL)
-    return FALSE;
-  if (bootstrap == NULL)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   _("No DHT node to start from: pass --bootstrap HOST:PORT"));
-      return FALSE;
-    }
-  ep_dht_set_read_only (s->dht, TRUE);
-  s->deadline = ep_cli_deadline_new (s->net.timeout);
-  ep_dht_start (s->dht, (const char * const *) bootstrap);
-  return ep_cli_wait_ready (s->dht, s->net.timeout, error);
-}
-
-static int
-fail (const char *name,
-      GError     *error)
-{
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_autoptr(GError) timeout = g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                               _("Timed out"));
-      ep_cli_print_error (name, timeout);
-    }
-  else
-    ep_cli_print_error (name, error);
-  return error->domain == G_OPTION_ERROR ? EP_CLI_EXIT_USAGE : EP_CLI_EXIT_FAILURE;
-}
-
-static gboolean
-parse_args (GOptionContext  *context,
-            int             *argc,
-            char          ***argv,
-            int              n_positional,
-            GError         **error)
-{
-  if (!g_option_context_parse (context, argc, argv, error))
-    return FALSE;
-  if (*argc - 1 != n_positional)
-    {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                   _("Expected %d argument(s); see --help"), n_positional);
-      return FALSE;
-    }
-  return TRUE;
+  s->dht = ep_cli_join_one_shot (&s->net, &s->deadline, error);
+  return s->dht != NULL;
 }
 
 static GPtrArray *
@@ -211,35 +166,35 @@ cmd_publish (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   add_profile_option (context, &s);
   ep_cli_net_options_add (context, &s.net);
-  if (!parse_args (context, &argc, &argv, 0, &error))
-    return fail ("presence publish", error);
+  if (!ep_cli_parse_args (context, &argc, &argv, 0, &error))
+    return ep_cli_fail ("presence publish", error);
   if (passphrase_env != NULL && (passphrase = g_getenv (passphrase_env)) == NULL)
     {
       g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    _("The environment variable “%s” named by --passphrase-env is not set"),
                    passphrase_env);
-      return fail ("presence publish", error);
+      return ep_cli_fail ("presence publish", error);
     }
 
   if (!session_open (&s, &error))
-    return fail ("presence publish", error);
+    return ep_cli_fail ("presence publish", error);
   identity = ep_identity_open (s.dir, passphrase, NULL, NULL, NULL, &error);
   if (identity == NULL)
-    return fail ("presence publish", error);
+    return ep_cli_fail ("presence publish", error);
   endpoints = parse_endpoints (endpoint_texts, s.dht, &error);
   if (endpoints == NULL)
-    return fail ("presence publish", error);
+    return ep_cli_fail ("presence publish", error);
 
   seq_path = g_build_filename (s.dir, EP_PRESENCE_SEQ_FILE_NAME, NULL);
   presence = ep_presence_new (s.dht, identity, seq_path, &error);
   if (presence == NULL)
-    return fail ("presence publish", error);
+    return ep_cli_fail ("presence publish", error);
   ep_presence_set_endpoints (presence, endpoints);
   ep_presence_publish_async (presence, s.deadline, ep_cli_store_result, &result);
   ep_cli_wait_result (&result);
   record = ep_presence_publish_finish (presence, result, &n_stored, &error);
   if (record == NULL)
-    return fail ("presence publish", error);
+    return ep_cli_fail ("presence publish", error);
 
   root = ep_presence_record_to_json (record);
   json_object_set_int_member (json_node_get_object (root), "stored", n_stored);
@@ -283,37 +238,37 @@ cmd_resolve (int    argc,
                                   "where to reach them as JSON."));
   add_profile_option (context, &s);
   ep_cli_net_options_add (context, &s.net);
-  if (!parse_args (context, &argc, &argv, 1, &error))
-    return fail ("presence resolve", error);
+  if (!ep_cli_parse_args (context, &argc, &argv, 1, &error))
+    return ep_cli_fail ("presence resolve", error);
   if (!ep_contact_id_parse_key_or_id (argv[1], key, &has_nospam, &nospam, &error))
     {
       /* A mistyped ID is the caller's to fix: a usage error. */
       g_autoptr(GError) usage = g_error_new_literal (G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                                                      error->message);
-      return fail ("presence resolve", usage);
+      return ep_cli_fail ("presence resolve", usage);
     }
   key_hex = ep_cli_hex (key, sizeof key);
 
   if (!session_open (&s, &error))
-    return fail ("presence resolve", error);
+    return ep_cli_fail ("presence resolve", error);
 
   /* The last seq accepted for this contact: nothing older is taken. */
   seen_path = g_build_filename (s.dir, PRESENCE_SEEN_FILE, NULL);
   if (!g_key_file_load_from_file (seen, seen_path, G_KEY_FILE_NONE, &error)
       && !g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-    return fail ("presence resolve", error);
+    return ep_cli_fail ("presence resolve", error);
   g_clear_error (&error);
   last = g_key_file_get_int64 (seen, SEEN_GROUP, key_hex, NULL);
 
   presence = ep_presence_new (s.dht, NULL, NULL, &error);
   if (presence == NULL)
-    return fail ("presence resolve", error);
+    return ep_cli_fail ("presence resolve", error);
   ep_presence_set_last_seq (presence, key, last);
   ep_presence_resolve_async (presence, key, s.deadline, ep_cli_store_result, &result);
   ep_cli_wait_result (&result);
   record = ep_presence_resolve_finish (presence, result, NULL, &error);
   if (record == NULL)
-    return fail ("presence resolve", error);
+    return ep_cli_fail ("presence resolve", error);
 
   g_key_file_set_int64 (seen, SEEN_GROUP, key_hex, record->seq);
   {
@@ -322,7 +277,7 @@ cmd_resolve (int    argc,
 
     if (!g_file_set_contents_full (seen_path, data, len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
                                    &error))
-      return fail ("presence resolve", error);
+      return ep_cli_fail ("presence resolve", error);
   }
 
   json_builder_begin_object (builder);
