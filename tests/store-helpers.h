@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "ep-core.h"
@@ -142,4 +143,53 @@ test_rm_dir (const char *dir)
       g_unlink (path);
     }
   g_rmdir (dir);
+}
+
+/* Opens (creating) the store of the profile in @dir. */
+static inline EpStore *
+test_open_store (const char   *dir,
+                 const guint8 *own_key,
+                 const guint8 *at_rest)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
+  EpStore *store = ep_store_open (path, own_key, at_rest, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  return store;
+}
+
+/* The first column of the first row of @sql on the store file in @dir,
+ * read behind the store's back; -1 when there is no row. */
+static inline gint64
+test_sql_int (const char *dir,
+              const char *sql)
+{
+  g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64 value = -1;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return value;
+}
+
+/* How many messages wait in the outbox, for @key or (NULL) everyone. */
+static inline guint
+test_count_outbox (EpStore      *store,
+                   const guint8 *key)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) items =
+    TEST_AWAIT (ep_store_load_outbox_finish (store, res, &error),
+                ep_store_load_outbox_async (store, key, NULL, test_on_result, &_res));
+
+  g_assert_no_error (error);
+  return items->len;
 }

@@ -14,49 +14,6 @@ static guint8 own_key[32];
 static guint8 at_rest[32];
 static guint8 alice[32];
 
-static EpStore *
-open_store (const char *dir)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
-  EpStore *store = ep_store_open (path, own_key, at_rest, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (store);
-  return store;
-}
-
-static gint64
-sql_int (const char *dir,
-         const char *sql)
-{
-  g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  gint64 value = -1;
-
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return value;
-}
-
-static guint
-count_outbox (EpStore      *store,
-              const guint8 *key)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) items =
-    TEST_AWAIT (ep_store_load_outbox_finish (store, res, &error),
-                ep_store_load_outbox_async (store, key, NULL, test_on_result, &_res));
-
-  g_assert_no_error (error);
-  return items->len;
-}
-
 /* The child sends as fast as it can and dies by SIGKILL with writes still
  * queued; every send it saw complete must be in the store, with its outbox
  * row, and the file must be whole. */
@@ -102,7 +59,7 @@ test_store_crash (void)
       g_autoptr(GError) error = NULL;
 
       acked_path = g_build_filename (env_dir, "acked", NULL);
-      child.store = open_store (env_dir);
+      child.store = test_open_store (env_dir, own_key, at_rest);
       g_assert_true (test_save_contact (child.store, alice, "Alice", &error));
       child.fd = open (acked_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
       g_assert_cmpint (child.fd, >=, 0);
@@ -122,7 +79,7 @@ test_store_crash (void)
   g_test_trap_assert_failed ();
 
   {
-    g_autoptr(EpStore) store = open_store (dir);
+    g_autoptr(EpStore) store = test_open_store (dir, own_key, at_rest);
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) page = NULL;
     g_autoptr(GHashTable) stored = g_hash_table_new (g_str_hash, g_str_equal);
@@ -144,14 +101,14 @@ test_store_crash (void)
         }
     g_assert_cmpuint (n_acked, ==, CRASH_ACKED);
     g_assert_cmpuint (page->len, >=, CRASH_ACKED);
-    g_assert_cmpuint (count_outbox (store, alice), ==, page->len);
+    g_assert_cmpuint (test_count_outbox (store, alice), ==, page->len);
     for (guint i = 0; i < page->len; i++)
       g_assert_cmpuint (ep_message_get_lamport (page->pdata[i]), ==, i + 1);
     ep_store_close (store);
   }
-  g_assert_cmpint (sql_int (dir, "SELECT count(*) FROM pragma_integrity_check"
+  g_assert_cmpint (test_sql_int (dir, "SELECT count(*) FROM pragma_integrity_check"
                                  " WHERE integrity_check != 'ok'"), ==, 0);
-  g_assert_cmpint (sql_int (dir, "SELECT count(*) FROM messages m LEFT JOIN outbox o"
+  g_assert_cmpint (test_sql_int (dir, "SELECT count(*) FROM messages m LEFT JOIN outbox o"
                                  " ON o.message = m.seq WHERE o.message IS NULL"), ==, 0);
   test_rm_dir (dir);
 }

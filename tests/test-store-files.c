@@ -13,36 +13,6 @@ static guint8 at_rest[32];
 static guint8 alice[32];
 static guint8 bob[32];
 
-static EpStore *
-open_store (const char *dir)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
-  EpStore *store = ep_store_open (path, own_key, at_rest, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (store);
-  return store;
-}
-
-static gint64
-sql_int (const char *dir,
-         const char *sql)
-{
-  g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  gint64 value = -1;
-
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return value;
-}
-
 static void
 sql_exec (const char *path,
           const char *sql)
@@ -142,11 +112,11 @@ test_store_migrate_v1 (void)
   insert_v1_message (db, alice, own_key, 2, 42, "old two", 6000);
   sqlite3_close (db);
 
-  store = open_store (dir);
-  g_assert_cmpint (sql_int (dir, "PRAGMA user_version"), ==, EP_STORE_SCHEMA_VERSION);
-  g_assert_cmpint (sql_int (dir, "SELECT lamport FROM contacts WHERE name = 'Alice'"), ==, 42);
-  g_assert_cmpint (sql_int (dir, "SELECT last_activity FROM contacts WHERE name = 'Alice'"), ==, 6000);
-  g_assert_cmpint (sql_int (dir, "SELECT last_activity FROM contacts WHERE name = 'Bob'"), ==, 2000);
+  store = test_open_store (dir, own_key, at_rest);
+  g_assert_cmpint (test_sql_int (dir, "PRAGMA user_version"), ==, EP_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (test_sql_int (dir, "SELECT lamport FROM contacts WHERE name = 'Alice'"), ==, 42);
+  g_assert_cmpint (test_sql_int (dir, "SELECT last_activity FROM contacts WHERE name = 'Alice'"), ==, 6000);
+  g_assert_cmpint (test_sql_int (dir, "SELECT last_activity FROM contacts WHERE name = 'Bob'"), ==, 2000);
 
   page = test_load_messages (store, alice, NULL, 10, &error);
   g_assert_no_error (error);
@@ -218,7 +188,7 @@ test_store_bad_files (void)
   g_mkdir (dir, 0700);
 
   /* A real store whose pages were overwritten */
-  store = open_store (dir);
+  store = test_open_store (dir, own_key, at_rest);
   g_assert_true (test_save_contact (store, alice, "Alice", &error));
   ep_store_close (store);
   g_clear_object (&store);
@@ -240,7 +210,7 @@ test_store_wrong_key (void)
   g_autofree char *dir = test_tmp_dir ();
   g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(EpStore) store = open_store (dir);
+  g_autoptr(EpStore) store = test_open_store (dir, own_key, at_rest);
   g_autoptr(EpMessage) message = NULL;
   g_autoptr(GPtrArray) page = NULL;
   g_autoptr(GPtrArray) contacts = NULL;

@@ -12,55 +12,12 @@ static guint8 at_rest[32];
 static guint8 alice[32];
 static guint8 bob[32];
 
-static EpStore *
-open_store (const char *dir)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
-  EpStore *store = ep_store_open (path, own_key, at_rest, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (store);
-  return store;
-}
-
-static gint64
-sql_int (const char *dir,
-         const char *sql)
-{
-  g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
-  gint64 value = -1;
-
-  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    value = sqlite3_column_int64 (stmt, 0);
-  sqlite3_finalize (stmt);
-  sqlite3_close (db);
-  return value;
-}
-
-static guint
-count_outbox (EpStore      *store,
-              const guint8 *key)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) items =
-    TEST_AWAIT (ep_store_load_outbox_finish (store, res, &error),
-                ep_store_load_outbox_async (store, key, NULL, test_on_result, &_res));
-
-  g_assert_no_error (error);
-  return items->len;
-}
-
 static void
 test_store_create_reopen (void)
 {
   g_autofree char *dir = test_tmp_dir ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(EpStore) store = open_store (dir);
+  g_autoptr(EpStore) store = test_open_store (dir, own_key, at_rest);
   g_autoptr(EpMessage) message = NULL;
   g_autoptr(GPtrArray) page = NULL;
 
@@ -71,17 +28,17 @@ test_store_create_reopen (void)
   ep_store_close (store);
   g_clear_object (&store);
 
-  g_assert_cmpint (sql_int (dir, "PRAGMA user_version"), ==, EP_STORE_SCHEMA_VERSION);
-  g_assert_cmpint (sql_int (dir, "PRAGMA journal_mode = WAL; PRAGMA journal_mode"), >=, -1);
+  g_assert_cmpint (test_sql_int (dir, "PRAGMA user_version"), ==, EP_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (test_sql_int (dir, "PRAGMA journal_mode = WAL; PRAGMA journal_mode"), >=, -1);
 
-  store = open_store (dir);
+  store = test_open_store (dir, own_key, at_rest);
   page = test_load_messages (store, alice, NULL, 10, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (page->len, ==, 1);
   g_assert_cmpstr (ep_message_get_text (page->pdata[0]), ==, "hello");
   g_assert_cmpstr (ep_message_get_id (page->pdata[0]), ==, ep_message_get_id (message));
   g_assert_cmpint (ep_message_get_status (page->pdata[0]), ==, EP_MESSAGE_STATUS_QUEUED);
-  g_assert_cmpuint (count_outbox (store, alice), ==, 1);
+  g_assert_cmpuint (test_count_outbox (store, alice), ==, 1);
 
   /* Bodies are not stored in the clear. */
   g_clear_object (&store);
@@ -141,7 +98,7 @@ test_store_send_receive (void)
 {
   g_autofree char *dir = test_tmp_dir ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(EpStore) store = open_store (dir);
+  g_autoptr(EpStore) store = test_open_store (dir, own_key, at_rest);
   g_autoptr(EpMessage) m1 = NULL, m2 = NULL, m3 = NULL, in = NULL, dup = NULL, after = NULL;
   g_autoptr(GPtrArray) page = NULL;
   guint8 id[16];
@@ -170,8 +127,8 @@ test_store_send_receive (void)
   g_assert_cmpmem (ep_message_get_sender_key_bytes (m1), 32, own_key, 32);
   g_assert_cmpstr (ep_message_get_id (m1), !=, ep_message_get_id (m2));
   g_assert_cmpuint (signals.added, ==, 3);
-  g_assert_cmpuint (count_outbox (store, alice), ==, 3);
-  g_assert_cmpuint (count_outbox (store, bob), ==, 0);
+  g_assert_cmpuint (test_count_outbox (store, alice), ==, 3);
+  g_assert_cmpuint (test_count_outbox (store, bob), ==, 0);
 
   memset (id, 7, sizeof id);
   in = test_receive (store, alice, id, 10, "from alice", &duplicate, &error);
@@ -214,7 +171,7 @@ test_store_send_receive (void)
   g_assert_false (set_status (store, m1, EP_MESSAGE_STATUS_FAILED));
   g_assert_false (set_status (store, m1, EP_MESSAGE_STATUS_DELIVERED));
   g_assert_cmpuint (signals.status_changes, ==, 2);
-  g_assert_cmpuint (count_outbox (store, alice), ==, 3);
+  g_assert_cmpuint (test_count_outbox (store, alice), ==, 3);
 
   /* Attempting a delivered message says it left the outbox. */
   attempted = TEST_AWAIT (ep_store_outbox_attempted_finish (store, res, &error),
@@ -223,9 +180,9 @@ test_store_send_receive (void)
   g_assert_false (attempted);
 
   g_assert_true (set_status (store, m2, EP_MESSAGE_STATUS_FAILED));
-  g_assert_cmpuint (count_outbox (store, alice), ==, 2);
+  g_assert_cmpuint (test_count_outbox (store, alice), ==, 2);
   g_assert_true (set_status (store, m2, EP_MESSAGE_STATUS_QUEUED));
-  g_assert_cmpuint (count_outbox (store, alice), ==, 3);
+  g_assert_cmpuint (test_count_outbox (store, alice), ==, 3);
 
   /* Only our own messages have a status to set. */
   {
@@ -247,7 +204,7 @@ test_store_invalid_input (void)
 {
   g_autofree char *dir = test_tmp_dir ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(EpStore) store = open_store (dir);
+  g_autoptr(EpStore) store = test_open_store (dir, own_key, at_rest);
   g_autofree char *big = g_strnfill (65537, 'x');
   g_autoptr(EpMessage) message = NULL;
   guint8 id[16] = { 1 };
@@ -289,7 +246,7 @@ test_store_contacts (void)
 {
   g_autofree char *dir = test_tmp_dir ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(EpStore) store = open_store (dir);
+  g_autoptr(EpStore) store = test_open_store (dir, own_key, at_rest);
   g_autoptr(EpContact) contact = ep_contact_new (bob);
   g_autoptr(EpContact) loaded = NULL;
   g_autoptr(GPtrArray) contacts = NULL;
@@ -344,7 +301,7 @@ test_store_contacts (void)
                        ep_store_load_contact_async (store, bob, NULL, test_on_result, &_res));
   g_assert_no_error (error);
   g_assert_cmpint (ep_contact_get_request_state (loaded), ==, EP_CONTACT_REQUEST_BLOCKED);
-  g_assert_cmpint (sql_int (dir, "SELECT request_state FROM contacts WHERE blocked = 1"), ==,
+  g_assert_cmpint (test_sql_int (dir, "SELECT request_state FROM contacts WHERE blocked = 1"), ==,
                    EP_CONTACT_REQUEST_OUTGOING_PENDING);
   g_clear_object (&loaded);
   loaded = TEST_AWAIT (ep_store_load_contact_finish (store, res, &error),
@@ -370,8 +327,8 @@ test_store_contacts (void)
                        ep_store_load_contact_async (store, alice, NULL, test_on_result, &_res));
   g_assert_error (error, EP_STORE_ERROR, EP_STORE_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_cmpint (sql_int (dir, "SELECT count(*) FROM messages"), ==, 0);
-  g_assert_cmpint (sql_int (dir, "SELECT count(*) FROM outbox"), ==, 0);
+  g_assert_cmpint (test_sql_int (dir, "SELECT count(*) FROM messages"), ==, 0);
+  g_assert_cmpint (test_sql_int (dir, "SELECT count(*) FROM outbox"), ==, 0);
 
   g_clear_object (&store);
   test_rm_dir (dir);
@@ -382,7 +339,7 @@ test_store_settings (void)
 {
   g_autofree char *dir = test_tmp_dir ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(EpStore) store = open_store (dir);
+  g_autoptr(EpStore) store = test_open_store (dir, own_key, at_rest);
   g_autofree char *value = NULL;
   gboolean ok;
 
@@ -525,7 +482,7 @@ test_store_group_commit (void)
 {
   g_autofree char *dir = test_tmp_dir ();
   g_autoptr(GError) error = NULL;
-  g_autoptr(EpStore) store = open_store (dir);
+  g_autoptr(EpStore) store = test_open_store (dir, own_key, at_rest);
   g_autoptr(GPtrArray) page = NULL;
   Batch batch = { store, 0 };
   guint8 id[16];
@@ -557,11 +514,11 @@ test_store_group_commit (void)
   /* Durable: after a reopen both messages are there, once. */
   ep_store_close (store);
   g_clear_object (&store);
-  store = open_store (dir);
+  store = test_open_store (dir, own_key, at_rest);
   page = test_load_messages (store, alice, NULL, 10, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (page->len, ==, 2);
-  g_assert_cmpuint (count_outbox (store, alice), ==, 1);
+  g_assert_cmpuint (test_count_outbox (store, alice), ==, 1);
 
   for (guint i = 0; i < 4; i++)
     {
