@@ -13,15 +13,12 @@ import subprocess
 import threading
 import time
 
-NODE = os.environ.get("EP_NODE", "encryptedp2p-node")
-
-
 class Chat:
     def __init__(self, profile, name, extra=(), prefix=()):
         self.profile = profile
         self.name = name
         self.proc = subprocess.Popen(
-            list(prefix) + [NODE, "chat", "--profile", profile, "--no-default-bootstrap",
+            list(prefix) + [os.environ.get("EP_NODE", "encryptedp2p-node"), "chat", "--profile", profile, "--no-default-bootstrap",
              "--bind", "127.0.0.1", "--name", name] + list(extra),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, bufsize=1)
