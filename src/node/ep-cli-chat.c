@@ -583,6 +583,8 @@ ep_cli_chat_main (int    argc,
   g_autofree char *profile = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *name = NULL;
+  g_autofree char *passphrase_file = NULL;
+  g_autoptr(EpCliPassphrase) passphrase = NULL;
   g_autoptr(GInputStream) stdin_stream = NULL;
   EpCliNetOptions net = { 0 };
   gboolean no_lan = FALSE;
@@ -593,6 +595,9 @@ ep_cli_chat_main (int    argc,
   const GOptionEntry entries[] = {
     { "profile", 0, 0, G_OPTION_ARG_FILENAME, &profile,
       N_("The profile directory (default: the user’s data directory)"), N_("DIR") },
+    { "passphrase-file", 0, 0, G_OPTION_ARG_FILENAME, &passphrase_file,
+      N_("Unlock a profile protected by a passphrase with the first line of FILE "
+         "(mode 0600)"), N_("FILE") },
     { "no-lan", 0, 0, G_OPTION_ARG_NONE, &no_lan,
       N_("Do not look for contacts on the local network"), NULL },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name,
@@ -623,11 +628,24 @@ ep_cli_chat_main (int    argc,
       return EP_CLI_EXIT_USAGE;
     }
 
-  dir = ep_profile_resolve_dir (profile, &error);
+  if (passphrase_file != NULL)
+    passphrase = ep_cli_read_passphrase_file (passphrase_file, &error);
+  if (passphrase_file == NULL || passphrase != NULL)
+    dir = ep_profile_resolve_dir (profile, &error);
   if (dir != NULL)
-    chat.node = ep_node_open (dir, NULL, &error);
+    chat.node = ep_node_open (dir, passphrase, &error);
   if (chat.node == NULL)
     {
+      if (g_error_matches (error, EP_IDENTITY_ERROR, EP_IDENTITY_ERROR_NEEDS_PASSPHRASE))
+        {
+          g_autoptr(GError) hint =
+            g_error_new (EP_IDENTITY_ERROR, EP_IDENTITY_ERROR_NEEDS_PASSPHRASE,
+                         _("The profile’s keys are protected by a passphrase; give it "
+                           "with --passphrase-file FILE"));
+
+          g_clear_error (&error);
+          error = g_steal_pointer (&hint);
+        }
       ep_cli_print_error ("chat", error);
       ep_cli_net_options_clear (&net);
       return EP_CLI_EXIT_FAILURE;

@@ -5,8 +5,15 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ep-cli.h"
 #include "ep-cli-common.h"
@@ -268,4 +275,99 @@ ep_cli_join_one_shot (EpCliNetOptions  *options,
   if (!ep_cli_wait_ready (dht, options->timeout, error))
     return NULL;
   return g_steal_pointer (&dht);
+}
+
+#define MAX_PASSPHRASE_FILE 1024
+
+/**
+ * ep_cli_read_passphrase_file:
+ * @path: a file holding the passphrase on its first line
+ *
+ * Reads a passphrase for a profile whose keys are protected, the way
+ * scripts hand secrets over without a terminal. The file must not be
+ * readable or writable by group or others (as an SSH key); one trailing
+ * newline is not part of the passphrase.
+ *
+ * Returns: (transfer full): the passphrase, or %NULL with @error set
+ */
+char *
+ep_cli_read_passphrase_file (const char  *path,
+                             GError     **error)
+{
+  g_autofree char *display = g_filename_display_name (path);
+  char buffer[MAX_PASSPHRASE_FILE + 1];
+  struct stat st;
+  char *passphrase;
+  gssize n;
+  int fd;
+
+  fd = g_open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot open the passphrase file “%s”: %s"), display, g_strerror (saved));
+      return NULL;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("The passphrase file “%s” is not a regular file"), display);
+      close (fd);
+      return NULL;
+    }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 || st.st_uid != geteuid ())
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   _("The passphrase file “%s” can be read or changed by others; "
+                     "make it yours with mode 0600"), display);
+      close (fd);
+      return NULL;
+    }
+
+  n = 0;
+  while (n <= MAX_PASSPHRASE_FILE)
+    {
+      gssize r = read (fd, buffer + n, sizeof buffer - (gsize) n);
+
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        break;
+      n += r;
+    }
+  close (fd);
+  if (n > MAX_PASSPHRASE_FILE)
+    {
+      sodium_memzero (buffer, sizeof buffer);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("The passphrase file “%s” is longer than %u bytes"),
+                   display, (guint) MAX_PASSPHRASE_FILE);
+      return NULL;
+    }
+  if (n > 0 && buffer[n - 1] == '\n')
+    n--;
+  if (n > 0 && buffer[n - 1] == '\r')
+    n--;
+  if (n == 0 || memchr (buffer, '\0', (gsize) n) != NULL || memchr (buffer, '\n', (gsize) n) != NULL
+      || !g_utf8_validate (buffer, n, NULL))
+    {
+      sodium_memzero (buffer, sizeof buffer);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("The passphrase file “%s” must hold one line of UTF-8 text"), display);
+      return NULL;
+    }
+  passphrase = g_strndup (buffer, (gsize) n);
+  sodium_memzero (buffer, sizeof buffer);
+  return passphrase;
+}
+
+void
+ep_cli_passphrase_free (char *passphrase)
+{
+  if (passphrase == NULL)
+    return;
+  sodium_memzero (passphrase, strlen (passphrase));
+  g_free (passphrase);
 }

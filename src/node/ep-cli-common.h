@@ -21,6 +21,8 @@ int           ep_cli_serve_main          (int               argc,
 int           ep_cli_chat_main           (int               argc,
                                           char            **argv);
 
+typedef char EpCliPassphrase;
+
 /* Every network subcommand takes these. */
 typedef struct
 {
@@ -64,6 +66,13 @@ gboolean      ep_cli_wait_ready          (EpDht            *dht,
 void          ep_cli_wait_result         (GAsyncResult    **result);
 /* A cancellable that fires after @seconds on the thread-default context. */
 GCancellable *ep_cli_deadline_new        (guint             seconds);
+
+/* The passphrase in @path (one line, ≤ 1 KiB, not readable by others);
+ * free it with ep_cli_passphrase_free (it is wiped). */
+char         *ep_cli_read_passphrase_file (const char      *path,
+                                          GError          **error);
+void          ep_cli_passphrase_free     (char             *passphrase);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EpCliPassphrase, ep_cli_passphrase_free)
 
 gboolean      ep_cli_parse_hex           (const char       *hex,
                                           guint8           *out,
