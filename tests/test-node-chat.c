@@ -365,6 +365,76 @@ test_open_async (void)
   rm_rf (dir);
 }
 
+/* ---- changing the passphrase ---------------------------------------------- */
+
+static gboolean
+change_passphrase (EpNode      *node,
+                   const char  *current,
+                   const char  *new_passphrase,
+                   GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  ep_node_change_passphrase_async (node, current, new_passphrase, NULL, store_result, &result);
+  g_assert_true (spin_until (result_set, &result, 60));
+  return ep_node_change_passphrase_finish (node, result, error);
+}
+
+static void
+test_change_passphrase (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ep-node-XXXXXX", NULL);
+  g_autofree char *key = NULL;
+  EpNode *node;
+
+  g_assert_nonnull (dir);
+  node = open_in_thread (dir, NULL, &error);
+  g_assert_no_error (error);
+  key = g_strdup (ep_node_get_key (node));
+  g_assert_false (ep_identity_is_encrypted (ep_node_get_identity (node)));
+
+  /* None yet: any "current" one is ignored. */
+  g_assert_true (change_passphrase (node, "whatever", "first one", &error));
+  g_assert_no_error (error);
+  g_assert_true (ep_identity_is_encrypted (ep_node_get_identity (node)));
+
+  /* A wrong or missing current one changes nothing. */
+  g_assert_false (change_passphrase (node, "first on", "second one", &error));
+  g_assert_error (error, EP_IDENTITY_ERROR, EP_IDENTITY_ERROR_WRONG_PASSPHRASE);
+  g_assert_cmpstr (error->message, ==, "The current passphrase is wrong");
+  g_clear_error (&error);
+  g_assert_false (change_passphrase (node, "", "second one", &error));
+  g_assert_error (error, EP_IDENTITY_ERROR, EP_IDENTITY_ERROR_NEEDS_PASSPHRASE);
+  g_clear_error (&error);
+
+  g_assert_true (change_passphrase (node, "first one", "second one", &error));
+  g_assert_no_error (error);
+  g_object_unref (node);
+  spin_for (50);
+
+  /* Reopened: the new one works, the old one does not. */
+  g_assert_null (open_in_thread (dir, "first one", &error));
+  g_assert_error (error, EP_IDENTITY_ERROR, EP_IDENTITY_ERROR_WRONG_PASSPHRASE);
+  g_clear_error (&error);
+  node = open_in_thread (dir, "second one", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ep_node_get_key (node), ==, key);
+
+  /* Removed: it opens without one. */
+  g_assert_true (change_passphrase (node, "second one", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (ep_identity_is_encrypted (ep_node_get_identity (node)));
+  g_object_unref (node);
+  spin_for (50);
+  node = open_in_thread (dir, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ep_node_get_key (node), ==, key);
+  g_object_unref (node);
+  spin_for (50);
+  rm_rf (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -375,6 +445,7 @@ main (int    argc,
   g_test_add_func ("/ep/node-chat/typing-offline", test_typing_offline);
   g_test_add_func ("/ep/node-chat/remove-contact", test_remove_contact);
   g_test_add_func ("/ep/node-chat/open-async", test_open_async);
+  g_test_add_func ("/ep/node-chat/change-passphrase", test_change_passphrase);
 
   return g_test_run ();
 }

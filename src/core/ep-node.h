@@ -163,6 +163,15 @@ void            ep_node_set_status_text        (EpNode              *self,
                                                 const char          *status_text);
 gboolean        ep_node_save_profile           (EpNode              *self,
                                                 GError             **error);
+void            ep_node_change_passphrase_async (EpNode             *self,
+                                                 const char         *current,
+                                                 const char         *new_passphrase,
+                                                 GCancellable       *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer            user_data);
+gboolean        ep_node_change_passphrase_finish (EpNode            *self,
+                                                  GAsyncResult      *result,
+                                                  GError           **error);
 void            ep_node_get_timing             (EpNode              *self,
                                                 EpNodeTiming        *timing);
 void            ep_node_set_timing             (EpNode              *self,
