@@ -5,6 +5,15 @@
  * states), and the view follows the conversation: it sticks to the bottom
  * while the user is there and loads older pages at the top.
  *
+ * Message text is selectable and its web and mail links open in the
+ * browser (::open-link). A label is selectable only while its row is bound:
+ * GTK 4.8 ends in a critical (gtk_widget_is_ancestor()) when a recycled row
+ * keeps a selectable label with a selection or the focus, so unbinding
+ * drops the selection, moves the focus away and makes it plain again.
+ *
+ * The composer tells the contact that we are typing (ep_node_set_typing());
+ * the contact's typing shows above the composer.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -13,7 +22,17 @@
 #include <glib/gi18n.h>
 
 #include "ep-chat-view.h"
+#include "ep-contact-row.h"
+#include "ep-message-text.h"
 #include "ep-window.h"
+
+enum
+{
+  SIGNAL_OPEN_LINK,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 struct _EpChatView
 {
@@ -38,6 +57,7 @@ struct _EpChatView
   GtkScrolledWindow *scrolled;
   GtkListView     *message_view;
   GtkLabel        *reason_label;
+  GtkLabel        *typing_label;
   GtkWidget       *composer_box;
   GtkTextView     *composer;
   GtkWidget       *send_button;
@@ -118,12 +138,14 @@ show_message_menu (GtkWidget *label,
   g_autoptr(GMenu) menu = g_menu_new ();
   g_autoptr(GMenuItem) copy = g_menu_item_new (_("_Copy Text"), NULL);
   GtkWidget *bubble = gtk_widget_get_parent (label);
+  EpMessage *message = g_object_get_data (G_OBJECT (label), "message");
   double vx, vy;
 
-  if (self == NULL)
+  if (self == NULL || message == NULL)
     return;
+  /* The whole text as it came, not as it is shown. */
   g_menu_item_set_action_and_target_value (copy, "message.copy",
-                                           g_variant_new_string (gtk_label_get_text (GTK_LABEL (label))));
+                                           g_variant_new_string (ep_message_get_text (message)));
   g_menu_append_item (menu, copy);
   gtk_popover_menu_set_menu_model (GTK_POPOVER_MENU (self->message_menu), G_MENU_MODEL (menu));
   if (!gtk_widget_translate_coordinates (bubble, GTK_WIDGET (self), x, y, &vx, &vy))
@@ -164,6 +186,31 @@ on_copy_action (GtkWidget  *widget,
     ep_window_add_toast (EP_WINDOW (window), _("Message copied"));
 }
 
+/* A link in a message was clicked (or activated with the keyboard). Only
+ * our schemes go on; every other one is swallowed here. */
+static gboolean
+on_activate_link (GtkLabel   *label,
+                  const char *uri,
+                  gpointer    user_data)
+{
+  EpChatView *self = EP_CHAT_VIEW (gtk_widget_get_ancestor (GTK_WIDGET (label), EP_TYPE_CHAT_VIEW));
+
+  if (self != NULL && ep_message_text_is_link (uri))
+    g_signal_emit (self, signals[SIGNAL_OPEN_LINK], 0, uri);
+  return TRUE;
+}
+
+static void
+ep_chat_view_real_open_link (EpChatView *self,
+                             const char *uri)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (!ep_message_text_is_link (uri))
+    return;
+  gtk_show_uri (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, uri, GDK_CURRENT_TIME);
+}
+
 static void
 setup_message (GtkSignalListItemFactory *factory,
                GtkListItem              *item,
@@ -185,10 +232,9 @@ setup_message (GtkSignalListItemFactory *factory,
   gtk_widget_add_css_class (bubble, "message-bubble");
   gtk_label_set_wrap (GTK_LABEL (text), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (text), PANGO_WRAP_WORD_CHAR);
-  /* Not selectable: with GTK 4.8, selectable labels in the rows of a list
-   * view that is recycling rows as messages arrive end in a critical in
-   * gtk_widget_is_ancestor() (about one run in four of test-window). */
+  /* Selectable only while bound: see the top of the file. */
   gtk_label_set_xalign (GTK_LABEL (text), 0);
+  g_signal_connect (text, "activate-link", G_CALLBACK (on_activate_link), NULL);
   gtk_label_set_max_width_chars (GTK_LABEL (text), 60);
   gtk_widget_add_css_class (meta, "caption");
   gtk_widget_add_css_class (meta, "dim-label");
@@ -252,8 +298,14 @@ bind_message (GtkSignalListItemFactory *factory,
   GtkLabel *text = g_object_get_data (G_OBJECT (item), "text");
   GtkLabel *meta = g_object_get_data (G_OBJECT (item), "meta");
   gboolean outgoing = ep_message_get_outgoing (message);
+  g_autofree char *markup = NULL;
+  guint n_links = 0;
 
-  gtk_label_set_text (text, ep_message_get_text (message));
+  markup = ep_message_text_to_markup (ep_message_get_text (message), &n_links);
+  gtk_label_set_markup (text, markup);
+  gtk_label_set_selectable (text, TRUE);
+  g_object_set_data_full (G_OBJECT (text), "message", g_object_ref (message), g_object_unref);
+  g_object_set_data (G_OBJECT (text), "n-links", GUINT_TO_POINTER (n_links));
   gtk_widget_set_halign (bubble, outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
   gtk_widget_set_halign (day, GTK_ALIGN_CENTER);
   if (outgoing)
@@ -289,9 +341,27 @@ unbind_message (GtkSignalListItemFactory *factory,
 {
   EpMessage *message = gtk_list_item_get_item (item);
   GtkLabel *meta = g_object_get_data (G_OBJECT (item), "meta");
+  GtkLabel *text = g_object_get_data (G_OBJECT (item), "text");
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (text));
 
   if (message != NULL)
     g_signal_handlers_disconnect_by_func (message, update_meta, meta);
+
+  /* A row that goes back to the pool keeps no selection and no focus. */
+  if (root != NULL)
+    {
+      GtkWidget *focus = gtk_root_get_focus (root);
+
+      if (focus != NULL && (focus == GTK_WIDGET (text)
+                            || gtk_widget_is_ancestor (focus, GTK_WIDGET (text))))
+        {
+          if (!gtk_widget_grab_focus (GTK_WIDGET (self->composer)))
+            gtk_root_set_focus (root, NULL);
+        }
+    }
+  gtk_label_select_region (text, 0, 0);
+  gtk_label_set_selectable (text, FALSE);
+  g_object_set_data (G_OBJECT (text), "message", NULL);
 }
 
 static void
@@ -357,11 +427,41 @@ update_composer (EpChatView *self)
 }
 
 static void
+update_typing (EpChatView *self)
+{
+  gboolean typing = self->contact != NULL && ep_contact_get_typing (self->contact);
+
+  if (typing)
+    {
+      /* Translators: shown above the composer while the contact writes */
+      g_autofree char *text = g_strdup_printf (_("%s is typing…"),
+                                               ep_contact_row_display_name (self->contact));
+
+      gtk_label_set_text (self->typing_label, text);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->typing_label), typing);
+}
+
+static void
 on_contact_notify (EpContact  *contact,
                    GParamSpec *pspec,
                    EpChatView *self)
 {
   update_composer (self);
+  update_typing (self);
+}
+
+/* Every change to what the user writes; ep_node_set_typing() keeps the
+ * frames down to one every few seconds. */
+static void
+on_composer_changed (GtkTextBuffer *buffer,
+                     EpChatView    *self)
+{
+  if (self->node == NULL || self->contact == NULL
+      || ep_contact_get_request_state (self->contact) != EP_CONTACT_REQUEST_ACCEPTED)
+    return;
+  ep_node_set_typing (self->node, ep_contact_get_key_bytes (self->contact),
+                      gtk_text_buffer_get_char_count (buffer) > 0);
 }
 
 static void
@@ -603,19 +703,24 @@ ep_chat_view_set_contact (EpChatView *self,
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  /* Emptied while the old contact is still ours: it hears that we stopped. */
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), "", 0);
   if (self->contact != NULL)
     g_signal_handlers_disconnect_by_func (self->contact, on_contact_notify, self);
   set_conversation (self, NULL);
   g_set_object (&self->contact, contact);
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), "", 0);
   gtk_widget_set_visible (GTK_WIDGET (self->reason_label), FALSE);
+  update_typing (self);
 
   if (contact == NULL)
     return;
 
   self->cancellable = g_cancellable_new ();
   g_signal_connect (contact, "notify::request-state", G_CALLBACK (on_contact_notify), self);
+  g_signal_connect (contact, "notify::typing", G_CALLBACK (on_contact_notify), self);
+  g_signal_connect (contact, "notify::name", G_CALLBACK (on_contact_notify), self);
   update_composer (self);
+  update_typing (self);
   ep_node_open_conversation_async (self->node, ep_contact_get_key_bytes (contact),
                                    self->cancellable, on_conversation_opened,
                                    g_object_ref (self));
@@ -685,12 +790,24 @@ ep_chat_view_class_init (EpChatViewClass *klass)
 
   object_class->dispose = ep_chat_view_dispose;
 
+  /**
+   * EpChatView::open-link:
+   * @uri: an http, https or mailto URI from a message the user activated
+   *
+   * Opens @uri with gtk_show_uri() (the default handler).
+   */
+  signals[SIGNAL_OPEN_LINK] =
+    g_signal_new_class_handler ("open-link", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                G_CALLBACK (ep_chat_view_real_open_link), NULL, NULL, NULL,
+                                G_TYPE_NONE, 1, G_TYPE_STRING);
+
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ep-chat-view.ui");
   gtk_widget_class_bind_template_child (widget_class, EpChatView, stack);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, scrolled);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, message_view);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, reason_label);
+  gtk_widget_class_bind_template_child (widget_class, EpChatView, typing_label);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, composer_box);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, composer);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, send_button);
@@ -727,6 +844,9 @@ ep_chat_view_init (EpChatView *self)
   gtk_list_view_set_factory (self->message_view, factory);
   g_object_unref (self->selection);
   g_object_unref (factory);
+
+  g_signal_connect (gtk_text_view_get_buffer (self->composer), "changed",
+                    G_CALLBACK (on_composer_changed), self);
 
   keys = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);

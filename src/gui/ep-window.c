@@ -39,6 +39,9 @@ struct _EpWindow
   GtkEditable          *unlock_entry;
   GtkWidget            *unlock_button;
   GtkLabel             *unlock_error;
+  GtkSpinner           *unlock_spinner;
+  GtkSpinner           *onboarding_spinner;
+  gboolean              working;        /* Argon2id in a worker: unlock or onboarding */
   AdwLeaflet           *leaflet;
   GtkWidget            *sidebar;
   GtkWidget            *content;
@@ -579,24 +582,36 @@ on_name_changed (GtkEditable *entry,
   gtk_widget_set_sensitive (self->name_button, *name != '\0');
 }
 
+/* While Argon2id runs in a worker, the page takes no input. The entries
+ * keep their focus: a focused GtkText made insensitive warns in GTK 4.8. */
 static void
-on_name_button_clicked (EpWindow *self)
+set_working (EpWindow   *self,
+             GtkSpinner *spinner,
+             GtkWidget  *entry,
+             GtkWidget  *button,
+             gboolean    working)
+{
+  self->working = working;
+  gtk_editable_set_editable (GTK_EDITABLE (entry), !working);
+  gtk_widget_set_sensitive (button, !working);
+  gtk_widget_set_visible (GTK_WIDGET (spinner), working);
+  gtk_spinner_set_spinning (spinner, working);
+}
+
+static void
+set_onboarding_working (EpWindow *self,
+                        gboolean  working)
+{
+  set_working (self, self->onboarding_spinner, GTK_WIDGET (self->passphrase_entry),
+               self->name_button, working);
+  gtk_editable_set_editable (GTK_EDITABLE (self->name_entry), !working);
+}
+
+static void
+finish_onboarding (EpWindow *self)
 {
   g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_entry))));
   g_autoptr(GError) error = NULL;
-  const char *passphrase;
-
-  if (*name == '\0' || self->node == NULL)
-    return;
-  passphrase = gtk_editable_get_text (self->passphrase_entry);
-  if (passphrase != NULL && *passphrase != '\0'
-      && !ep_identity_change_passphrase (ep_node_get_identity (self->node), passphrase, NULL,
-                                         NULL, &error))
-    {
-      show_error (self, _("Your Passphrase Cannot Be Set"), error);
-      return;
-    }
-  gtk_editable_set_text (self->passphrase_entry, "");
 
   ep_node_set_name (self->node, name);
   /* The profile's settings, not this run's options. */
@@ -607,6 +622,48 @@ on_name_button_clicked (EpWindow *self)
       return;
     }
   start_node (self);
+}
+
+static void
+on_onboarding_passphrase_set (GObject      *source,
+                              GAsyncResult *result,
+                              gpointer      user_data)
+{
+  g_autoptr(EpWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (self->node == NULL)
+    return;
+  set_onboarding_working (self, FALSE);
+  if (!ep_node_change_passphrase_finish (EP_NODE (source), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, _("Your Passphrase Cannot Be Set"), error);
+      return;
+    }
+  finish_onboarding (self);
+}
+
+static void
+on_name_button_clicked (EpWindow *self)
+{
+  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_entry))));
+  g_autofree char *passphrase = NULL;
+
+  if (*name == '\0' || self->node == NULL || self->working)
+    return;
+  passphrase = g_strdup (gtk_editable_get_text (self->passphrase_entry));
+  gtk_editable_set_text (self->passphrase_entry, "");
+  if (*passphrase == '\0')
+    {
+      finish_onboarding (self);
+      return;
+    }
+
+  /* A new identity has no passphrase yet: nothing to check first. */
+  set_onboarding_working (self, TRUE);
+  ep_node_change_passphrase_async (self->node, NULL, passphrase, self->cancellable,
+                                   on_onboarding_passphrase_set, g_object_ref (self));
 }
 
 static void
@@ -650,14 +707,19 @@ setup_node (EpWindow      *self,
 }
 
 static void
-on_unlock_clicked (EpWindow *self)
+on_unlocked (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
 {
-  EpApplication *app = EP_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  g_autoptr(EpWindow) self = user_data;
+  EpApplication *app = EP_APPLICATION (source);
   g_autoptr(GError) error = NULL;
 
-  if (app == NULL || self->node != NULL)
+  if (g_cancellable_is_cancelled (self->cancellable))
     return;
-  if (!ep_application_unlock (app, gtk_editable_get_text (self->unlock_entry), &error))
+  set_working (self, self->unlock_spinner, GTK_WIDGET (self->unlock_entry), self->unlock_button,
+               FALSE);
+  if (!ep_application_unlock_finish (app, result, &error))
     {
       gtk_label_set_text (self->unlock_error, error->message);
       gtk_widget_set_visible (GTK_WIDGET (self->unlock_error), TRUE);
@@ -665,9 +727,25 @@ on_unlock_clicked (EpWindow *self)
       gtk_widget_grab_focus (GTK_WIDGET (self->unlock_entry));
       return;
     }
-  gtk_editable_set_text (self->unlock_entry, "");
   gtk_widget_set_visible (GTK_WIDGET (self->unlock_error), FALSE);
-  setup_node (self, app);
+  if (self->node == NULL)
+    setup_node (self, app);
+}
+
+static void
+on_unlock_clicked (EpWindow *self)
+{
+  EpApplication *app = EP_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  g_autofree char *passphrase = NULL;
+
+  if (app == NULL || self->node != NULL || self->working)
+    return;
+  passphrase = g_strdup (gtk_editable_get_text (self->unlock_entry));
+  gtk_editable_set_text (self->unlock_entry, "");
+  set_working (self, self->unlock_spinner, GTK_WIDGET (self->unlock_entry), self->unlock_button,
+               TRUE);
+  ep_application_unlock_async (app, passphrase, self->cancellable, on_unlocked,
+                               g_object_ref (self));
 }
 
 static gboolean
@@ -725,6 +803,8 @@ ep_window_class_init (EpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_entry);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_error);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_button);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_spinner);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, onboarding_spinner);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, content);
