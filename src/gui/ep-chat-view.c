@@ -211,6 +211,21 @@ ep_chat_view_real_open_link (EpChatView *self,
   gtk_show_uri (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, uri, GDK_CURRENT_TIME);
 }
 
+/* A focused label whose row leaves the view gives the focus up first: GTK
+ * 4.8 keeps pointing at a focus widget that was unparented, and the next
+ * focus change reads it after it is gone (a critical in
+ * gtk_widget_is_ancestor(), or worse). */
+static void
+on_text_unmap (GtkWidget *label,
+               gpointer   user_data)
+{
+  GtkRoot *root = gtk_widget_get_root (label);
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+
+  if (focus != NULL && (focus == label || gtk_widget_is_ancestor (focus, label)))
+    gtk_root_set_focus (root, NULL);
+}
+
 static void
 setup_message (GtkSignalListItemFactory *factory,
                GtkListItem              *item,
@@ -235,6 +250,7 @@ setup_message (GtkSignalListItemFactory *factory,
   /* Selectable only while bound: see the top of the file. */
   gtk_label_set_xalign (GTK_LABEL (text), 0);
   g_signal_connect (text, "activate-link", G_CALLBACK (on_activate_link), NULL);
+  g_signal_connect (text, "unmap", G_CALLBACK (on_text_unmap), NULL);
   gtk_label_set_max_width_chars (GTK_LABEL (text), 60);
   gtk_widget_add_css_class (meta, "caption");
   gtk_widget_add_css_class (meta, "dim-label");
@@ -342,23 +358,12 @@ unbind_message (GtkSignalListItemFactory *factory,
   EpMessage *message = gtk_list_item_get_item (item);
   GtkLabel *meta = g_object_get_data (G_OBJECT (item), "meta");
   GtkLabel *text = g_object_get_data (G_OBJECT (item), "text");
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (text));
 
   if (message != NULL)
     g_signal_handlers_disconnect_by_func (message, update_meta, meta);
 
-  /* A row that goes back to the pool keeps no selection and no focus. */
-  if (root != NULL)
-    {
-      GtkWidget *focus = gtk_root_get_focus (root);
-
-      if (focus != NULL && (focus == GTK_WIDGET (text)
-                            || gtk_widget_is_ancestor (focus, GTK_WIDGET (text))))
-        {
-          if (!gtk_widget_grab_focus (GTK_WIDGET (self->composer)))
-            gtk_root_set_focus (root, NULL);
-        }
-    }
+  /* A row that goes back to the pool keeps no selection (nor the focus:
+   * on_text_unmap()). */
   gtk_label_select_region (text, 0, 0);
   gtk_label_set_selectable (text, FALSE);
   g_object_set_data (G_OBJECT (text), "message", NULL);

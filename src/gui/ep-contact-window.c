@@ -104,6 +104,13 @@ on_block_clicked (EpContactWindow *self)
   gtk_window_destroy (GTK_WINDOW (self));
 }
 
+static gboolean
+destroy_later (gpointer user_data)
+{
+  gtk_window_destroy (GTK_WINDOW (user_data));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_remove_response (AdwMessageDialog *dialog,
                     const char       *response,
@@ -118,7 +125,9 @@ on_remove_response (AdwMessageDialog *dialog,
       gtk_label_set_text (self->name_label, error->message);
       return;
     }
-  gtk_window_destroy (GTK_WINDOW (self));
+  /* Not under the dialog that is still answering: it goes first. */
+  gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, destroy_later, g_object_ref (self), g_object_unref);
 }
 
 /* Removing deletes the history too: the user confirms it first. */
