@@ -328,6 +328,21 @@ body_text (Fixture *f)
     g_assert_cmpuint (opened->len, ==, 1);
   }
 
+  /* Copy Text is in the text's own menu, for the whole text. */
+  {
+    GMenuModel *extra = gtk_label_get_extra_menu (label);
+    g_autofree char *action = NULL;
+    g_autoptr(GVariant) target = NULL;
+
+    g_assert_nonnull (extra);
+    g_assert_cmpint (g_menu_model_get_n_items (extra), ==, 1);
+    g_assert_true (g_menu_model_get_item_attribute (extra, 0, G_MENU_ATTRIBUTE_ACTION, "s", &action));
+    g_assert_cmpstr (action, ==, "message.copy");
+    target = g_menu_model_get_item_attribute_value (extra, 0, G_MENU_ATTRIBUTE_TARGET,
+                                                    G_VARIANT_TYPE_STRING);
+    g_assert_cmpstr (g_variant_get_string (target, NULL), ==, text);
+  }
+
   /* Selecting works, and Copy Text still copies the whole text. */
   gtk_label_select_region (label, 0, 4);
   g_assert_true (gtk_label_get_selection_bounds (label, &start, &end));

@@ -79,26 +79,36 @@ update_meta (EpMessage *message,
     gtk_label_set_text (meta, clock);
 }
 
-/* The menu of one message: Copy Text, pointing at where it was asked for. */
+/* Copy Text: the whole text as it came, not as it is shown. */
+static GMenuModel *
+message_menu_new (EpMessage *message)
+{
+  GMenu *menu = g_menu_new ();
+  g_autoptr(GMenuItem) copy = g_menu_item_new (_("_Copy Text"), NULL);
+
+  g_menu_item_set_action_and_target_value (copy, "message.copy",
+                                           g_variant_new_string (ep_message_get_text (message)));
+  g_menu_append_item (menu, copy);
+  return G_MENU_MODEL (menu);
+}
+
+/* The menu of one message, pointing at where it was asked for (on the
+ * bubble; on the text itself, the label's own menu has it too). */
 static void
 show_message_menu (GtkWidget *label,
                    double     x,
                    double     y)
 {
   EpChatView *self = EP_CHAT_VIEW (gtk_widget_get_ancestor (label, EP_TYPE_CHAT_VIEW));
-  g_autoptr(GMenu) menu = g_menu_new ();
-  g_autoptr(GMenuItem) copy = g_menu_item_new (_("_Copy Text"), NULL);
+  g_autoptr(GMenuModel) menu = NULL;
   GtkWidget *bubble = gtk_widget_get_parent (label);
   EpMessage *message = g_object_get_data (G_OBJECT (label), "message");
   double vx, vy;
 
   if (self == NULL || message == NULL)
     return;
-  /* The whole text as it came, not as it is shown. */
-  g_menu_item_set_action_and_target_value (copy, "message.copy",
-                                           g_variant_new_string (ep_message_get_text (message)));
-  g_menu_append_item (menu, copy);
-  gtk_popover_menu_set_menu_model (GTK_POPOVER_MENU (self->message_menu), G_MENU_MODEL (menu));
+  menu = message_menu_new (message);
+  gtk_popover_menu_set_menu_model (GTK_POPOVER_MENU (self->message_menu), menu);
   if (!gtk_widget_translate_coordinates (bubble, GTK_WIDGET (self), x, y, &vx, &vy))
     return;
   gtk_popover_set_pointing_to (GTK_POPOVER (self->message_menu),
@@ -248,6 +258,13 @@ bind_message (GtkSignalListItemFactory *factory,
   markup = ep_message_text_to_markup (ep_message_get_text (message), &n_links);
   gtk_label_set_markup (text, markup);
   gtk_label_set_selectable (text, TRUE);
+  /* A right click on selectable text opens the label's menu (Copy, Select
+   * All), not the bubble's: Copy Text goes into it. */
+  {
+    g_autoptr(GMenuModel) extra = message_menu_new (message);
+
+    gtk_label_set_extra_menu (text, extra);
+  }
   g_object_set_data_full (G_OBJECT (text), "message", g_object_ref (message), g_object_unref);
   g_object_set_data (G_OBJECT (text), "n-links", GUINT_TO_POINTER (n_links));
   gtk_widget_set_halign (bubble, outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
@@ -294,6 +311,7 @@ unbind_message (GtkSignalListItemFactory *factory,
    * on_text_unmap()). */
   gtk_label_select_region (text, 0, 0);
   gtk_label_set_selectable (text, FALSE);
+  gtk_label_set_extra_menu (text, NULL);
   g_object_set_data (G_OBJECT (text), "message", NULL);
 }
 
