@@ -35,7 +35,7 @@ def ok(cond, what):
 
 
 def main():
-    print("1..19", flush=True)
+    print("1..22", flush=True)
     root = tempfile.mkdtemp(prefix="ep-chat-")
     procs = []
     try:
@@ -88,6 +88,22 @@ def main():
         b.send(cmd="send", to=akey, text="hi Alice")
         back = a.expect(lambda e: e["event"] == "message", 20, "reply")
         ok(back["from"] == bkey and back["text"] == "hi Alice", "the reply arrives")
+
+        # Typing: answered, shown to the other side, ended by a stop.
+        a.send(cmd="typing", to=bkey, typing=True)
+        ans = a.expect(lambda e: e["event"] in ("typing-sent", "error"), 10, "typing answer")
+        ok(ans["event"] == "typing-sent" and ans["to"] == bkey and ans["typing"] is True,
+           "typing is answered")
+        on = b.expect(lambda e: e["event"] == "typing", 10, "typing on")
+        a.send(cmd="typing", to=bkey, typing=False)
+        a.expect(lambda e: e["event"] == "typing-sent" and e["typing"] is False, 10,
+                 "typing answer")
+        off = b.expect(lambda e: e["event"] == "typing", 10, "typing off")
+        ok(on["key"] == akey and on["typing"] is True and off["key"] == akey
+           and off["typing"] is False, "B sees A start and stop typing")
+        a.send(cmd="typing", to=bkey, typing="yes")
+        bad = a.expect(lambda e: e["event"] in ("typing-sent", "error"), 10, "typing error")
+        ok(bad["event"] == "error", "a typing that is not a boolean is an error")
 
         a.send(cmd="contacts")
         contacts = a.expect(lambda e: e["event"] == "contacts", 10, "contacts")["contacts"]

@@ -15,6 +15,7 @@
 #include "ep-chat-view.h"
 #include "ep-contact-window.h"
 #include "ep-my-id-window.h"
+#include "ep-passphrase-window.h"
 #include "ep-preferences-window.h"
 #include "ep-window.h"
 
@@ -26,6 +27,7 @@ ensure_types (void)
   g_type_ensure (EP_TYPE_CHAT_VIEW);
   g_type_ensure (EP_TYPE_CONTACT_WINDOW);
   g_type_ensure (EP_TYPE_MY_ID_WINDOW);
+  g_type_ensure (EP_TYPE_PASSPHRASE_WINDOW);
   g_type_ensure (EP_TYPE_PREFERENCES_WINDOW);
   g_type_ensure (EP_TYPE_WINDOW);
 }

@@ -432,34 +432,221 @@ body_passphrase_set (Fixture *f)
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (child (f, "passphrase_entry"))), ==, "");
 }
 
+static gboolean
+widget_visible (gpointer data)
+{
+  return gtk_widget_get_visible (data);
+}
+
+static gboolean
+has_node (gpointer data)
+{
+  return ep_application_get_node (((Fixture *) data)->app) != NULL;
+}
+
+/* The unlock page: Argon2id runs in a worker while a spinner turns. */
 static void
-body_passphrase_unlock (Fixture *f)
+unlock_with (Fixture    *f,
+             const char *passphrase,
+             gboolean    right)
 {
   GtkWidget *entry = child (f, "unlock_entry");
   GtkWidget *error_label = child (f, "unlock_error");
 
+  g_assert_cmpstr (page_of (f, "stack"), ==, "unlock");
+  gtk_widget_set_visible (error_label, FALSE);
+  gtk_editable_set_text (GTK_EDITABLE (entry), passphrase);
+  click (child (f, "unlock_button"));
+  /* Not done right away: the window stays responsive meanwhile. */
+  g_assert_null (ep_application_get_node (f->app));
+  g_assert_false (gtk_widget_get_sensitive (child (f, "unlock_button")));
+  g_assert_true (gtk_widget_get_visible (child (f, "unlock_spinner")));
+  g_assert_false (gtk_editable_get_editable (GTK_EDITABLE (entry)));
+
+  if (!right)
+    {
+      /* Said in words, the entry emptied, still locked. */
+      g_assert_true (spin_until (widget_visible, error_label, 30));
+      g_assert_null (ep_application_get_node (f->app));
+      g_assert_true (g_error_matches (ep_application_get_node_error (f->app), EP_IDENTITY_ERROR,
+                                      EP_IDENTITY_ERROR_WRONG_PASSPHRASE));
+      g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (error_label)), ==,
+                       ep_application_get_node_error (f->app)->message);
+      g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
+      g_assert_cmpstr (page_of (f, "stack"), ==, "unlock");
+      g_assert_true (gtk_widget_get_sensitive (child (f, "unlock_button")));
+      g_assert_false (gtk_widget_get_visible (child (f, "unlock_spinner")));
+      return;
+    }
+
+  /* The right one opens the profile, named already. */
+  g_assert_true (spin_until (has_node, f, 30));
+  f->node = ep_application_get_node (f->app);
+  g_assert_true (spin_until (node_started, f->node, 15));
+  wait_page (f, "stack", "main");
+  g_assert_cmpstr (ep_node_get_name (f->node), ==, "Alice");
+}
+
+static void
+body_passphrase_unlock (Fixture *f)
+{
   g_assert_null (f->node);
   g_assert_true (ep_application_needs_passphrase (f->app));
   g_assert_cmpstr (page_of (f, "stack"), ==, "unlock");
-  g_assert_false (gtk_widget_get_visible (error_label));
+  g_assert_false (gtk_widget_get_visible (child (f, "unlock_error")));
 
-  /* A wrong one: said in words, the entry emptied, still locked. */
-  gtk_editable_set_text (GTK_EDITABLE (entry), "wrong horse");
-  click (child (f, "unlock_button"));
-  g_assert_null (ep_application_get_node (f->app));
-  g_assert_true (gtk_widget_get_visible (error_label));
-  g_assert_true (g_error_matches (ep_application_get_node_error (f->app), EP_IDENTITY_ERROR,
-                                  EP_IDENTITY_ERROR_WRONG_PASSPHRASE));
-  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (error_label)), ==,
-                   ep_application_get_node_error (f->app)->message);
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
-  g_assert_cmpstr (page_of (f, "stack"), ==, "unlock");
+  unlock_with (f, "wrong horse", FALSE);
+  unlock_with (f, "correct horse", TRUE);
+}
 
-  /* The right one opens the profile, named already. */
-  gtk_editable_set_text (GTK_EDITABLE (entry), "correct horse");
-  click (child (f, "unlock_button"));
-  f->node = ep_application_get_node (f->app);
+/* ---- changing and removing the passphrase in Preferences ------------------ */
+
+static GtkWidget *
+pass_child (GtkWindow  *window,
+            const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (window), EP_TYPE_PASSPHRASE_WINDOW,
+                                                   name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
+static GtkWindow *
+open_passphrase_window (Fixture *f)
+{
+  GtkWindow *prefs = open_preferences (f);
+  GtkWindow *window;
+
+  g_signal_emit_by_name (pref (prefs, "passphrase_row"), "activated");
+  window = find_toplevel (EP_TYPE_PASSPHRASE_WINDOW);
+  g_assert_nonnull (window);
+  g_assert_true (gtk_window_get_transient_for (window) == prefs);
+  return window;
+}
+
+static gboolean
+not_busy (gpointer data)
+{
+  return !ep_passphrase_window_is_busy (data);
+}
+
+static gboolean
+no_passphrase_window (gpointer data)
+{
+  return find_toplevel (EP_TYPE_PASSPHRASE_WINDOW) == NULL;
+}
+
+/* Fills the rows and saves; returns the error shown, or NULL once it closed. */
+static const char *
+try_passphrase (GtkWindow  *window,
+                const char *current,
+                const char *new_passphrase,
+                const char *confirm)
+{
+  GtkWidget *error_label = pass_child (window, "error_label");
+
+  gtk_widget_set_visible (error_label, FALSE);
+  if (current != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (pass_child (window, "current_row")), current);
+  gtk_editable_set_text (GTK_EDITABLE (pass_child (window, "new_row")), new_passphrase);
+  gtk_editable_set_text (GTK_EDITABLE (pass_child (window, "confirm_row")), confirm);
+  g_object_ref (window);
+  click (pass_child (window, "save_button"));
+  if (ep_passphrase_window_is_busy (EP_PASSPHRASE_WINDOW (window)))
+    {
+      /* Argon2id in a worker: spinner on, no input, no closing. */
+      g_assert_true (gtk_widget_get_visible (pass_child (window, "spinner")));
+      g_assert_false (gtk_widget_get_sensitive (pass_child (window, "save_button")));
+      gtk_window_close (window);
+      g_assert_true (spin_until (not_busy, window, 30));
+    }
+  if (!gtk_widget_get_visible (error_label))
+    {
+      g_assert_true (spin_until (no_passphrase_window, NULL, 5));
+      g_object_unref (window);
+      return NULL;
+    }
+  g_object_unref (window);
+  return gtk_label_get_text (GTK_LABEL (error_label));
+}
+
+static void
+body_passphrase_change (Fixture *f)
+{
+  GtkWindow *window;
+  g_autofree char *key_path = g_build_filename (f->profile, "identity.key", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  unlock_with (f, "correct horse", TRUE);
+  window = open_passphrase_window (f);
+  g_assert_true (gtk_widget_get_visible (pass_child (window, "current_row")));
+  g_assert_true (gtk_widget_get_visible (pass_child (window, "remove_button")));
+  g_assert_true (g_file_get_contents (key_path, &before, NULL, NULL));
+
+  /* Mismatch and wrong current passphrase: said in words, nothing changed. */
+  g_assert_cmpstr (try_passphrase (window, "correct horse", "battery staple", "battery stapel"),
+                   ==, "The new passphrases do not match");
+  g_assert_cmpstr (try_passphrase (window, "", "battery staple", "battery staple"),
+                   ==, "Type your current passphrase first");
+  g_assert_cmpstr (try_passphrase (window, "wrong horse", "battery staple", "battery staple"),
+                   ==, "The current passphrase is wrong");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (pass_child (window, "current_row"))),
+                   ==, "");
+  g_assert_cmpstr (try_passphrase (window, "correct horse", "", ""),
+                   ==, "Type a new passphrase, or remove the passphrase below");
+  g_assert_true (g_file_get_contents (key_path, &after, NULL, NULL));
+  g_assert_cmpstr (before, ==, after);
+
+  /* The right one: the window closes, Preferences says so. */
+  g_assert_null (try_passphrase (window, "correct horse", "battery staple", "battery staple"));
+  wait_label (GTK_WIDGET (find_toplevel (EP_TYPE_PREFERENCES_WINDOW)), "Passphrase changed");
+  g_clear_pointer (&after, g_free);
+  g_assert_true (g_file_get_contents (key_path, &after, NULL, NULL));
+  g_assert_cmpstr (before, !=, after);
+  g_assert_nonnull (strstr (after, "[Passphrase]"));
+  gtk_window_destroy (find_toplevel (EP_TYPE_PREFERENCES_WINDOW));
+}
+
+static void
+body_passphrase_remove (Fixture *f)
+{
+  GtkWindow *window;
+  g_autofree char *key_path = g_build_filename (f->profile, "identity.key", NULL);
+  g_autofree char *key_file = NULL;
+
+  /* Restarted: the old passphrase fails, the new one opens it. */
+  unlock_with (f, "correct horse", FALSE);
+  unlock_with (f, "battery staple", TRUE);
+
+  window = open_passphrase_window (f);
+  gtk_editable_set_text (GTK_EDITABLE (pass_child (window, "current_row")), "correct horse");
+  click (pass_child (window, "remove_button"));
+  g_assert_true (spin_until (not_busy, window, 30));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (pass_child (window, "error_label"))), ==,
+                   "The current passphrase is wrong");
+  gtk_editable_set_text (GTK_EDITABLE (pass_child (window, "current_row")), "battery staple");
+  click (pass_child (window, "remove_button"));
+  g_assert_true (spin_until (no_passphrase_window, NULL, 30));
+  wait_label (GTK_WIDGET (find_toplevel (EP_TYPE_PREFERENCES_WINDOW)), "Passphrase removed");
+  g_assert_true (g_file_get_contents (key_path, &key_file, NULL, NULL));
+  g_assert_null (strstr (key_file, "[Passphrase]"));
+
+  /* Without one now: the dialog offers to set one, without a current row. */
+  window = open_passphrase_window (f);
+  g_assert_false (gtk_widget_get_visible (pass_child (window, "current_row")));
+  g_assert_false (gtk_widget_get_visible (pass_child (window, "remove_button")));
+  gtk_window_destroy (window);
+  gtk_window_destroy (find_toplevel (EP_TYPE_PREFERENCES_WINDOW));
+}
+
+static void
+body_passphrase_none (Fixture *f)
+{
+  /* Opens without asking. */
   g_assert_nonnull (f->node);
+  g_assert_false (ep_application_needs_passphrase (f->app));
   g_assert_true (spin_until (node_started, f->node, 15));
   wait_page (f, "stack", "main");
   g_assert_cmpstr (ep_node_get_name (f->node), ==, "Alice");
@@ -473,6 +660,9 @@ test_window_passphrase (void)
   g_assert_nonnull (tmp);
   run_app_full (body_passphrase_set, NULL, tmp);
   run_app_full (body_passphrase_unlock, NULL, tmp);
+  run_app_full (body_passphrase_change, NULL, tmp);
+  run_app_full (body_passphrase_remove, NULL, tmp);
+  run_app_full (body_passphrase_none, NULL, tmp);
   rm_rf (tmp);
 }
 

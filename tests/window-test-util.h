@@ -18,6 +18,7 @@
 #include "ep-chat-view.h"
 #include "ep-contact-window.h"
 #include "ep-my-id-window.h"
+#include "ep-passphrase-window.h"
 #include "ep-preferences-window.h"
 #include "ep-window.h"
 

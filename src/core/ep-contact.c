@@ -27,6 +27,7 @@ enum {
   PROP_LAST_MESSAGE_PREVIEW,
   PROP_LAST_MESSAGE_TIME,
   PROP_LAST_ACTIVITY,
+  PROP_TYPING,
   N_PROPS
 };
 
@@ -47,6 +48,7 @@ struct _EpContact
   EpContactPresence     presence;
   EpContactRequestState request_state;
   gboolean              has_nospam;
+  gboolean              typing;
 };
 
 G_DEFINE_FINAL_TYPE (EpContact, ep_contact, G_TYPE_OBJECT)
@@ -173,6 +175,9 @@ ep_contact_get_property (GObject    *object,
     case PROP_LAST_ACTIVITY:
       g_value_set_int64 (value, self->last_activity);
       break;
+    case PROP_TYPING:
+      g_value_set_boolean (value, self->typing);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -208,6 +213,9 @@ ep_contact_set_property (GObject      *object,
       break;
     case PROP_LAST_ACTIVITY:
       ep_contact_set_last_activity (self, g_value_get_int64 (value));
+      break;
+    case PROP_TYPING:
+      ep_contact_set_typing (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -261,6 +269,10 @@ ep_contact_class_init (EpContactClass *klass)
     g_param_spec_boxed ("last-message-time", NULL, NULL, G_TYPE_DATE_TIME, ro);
   properties[PROP_LAST_ACTIVITY] =
     g_param_spec_int64 ("last-activity", NULL, NULL, G_MININT64, G_MAXINT64, 0, rw);
+  /* The contact is writing to us now; the node keeps it current (it is
+   * never stored). */
+  properties[PROP_TYPING] =
+    g_param_spec_boolean ("typing", NULL, NULL, FALSE, rw);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -481,6 +493,27 @@ ep_contact_set_last_activity (EpContact *self,
     return;
   self->last_activity = last_activity;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_ACTIVITY]);
+}
+
+/** ep_contact_get_typing: Returns: whether the contact is writing to us right now */
+gboolean
+ep_contact_get_typing (EpContact *self)
+{
+  g_return_val_if_fail (EP_IS_CONTACT (self), FALSE);
+  return self->typing;
+}
+
+void
+ep_contact_set_typing (EpContact *self,
+                       gboolean   typing)
+{
+  g_return_if_fail (EP_IS_CONTACT (self));
+
+  typing = !!typing;
+  if (self->typing == typing)
+    return;
+  self->typing = typing;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TYPING]);
 }
 
 /**

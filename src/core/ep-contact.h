@@ -65,6 +65,9 @@ void                  ep_contact_set_last_message         (EpContact   *self,
 gint64                ep_contact_get_last_activity        (EpContact   *self);
 void                  ep_contact_set_last_activity        (EpContact   *self,
                                                            gint64       last_activity);
+gboolean              ep_contact_get_typing               (EpContact   *self);
+void                  ep_contact_set_typing               (EpContact   *self,
+                                                           gboolean     typing);
 gboolean              ep_contact_get_nospam               (EpContact   *self,
                                                            guint32     *nospam);
 void                  ep_contact_set_nospam               (EpContact   *self,

@@ -192,6 +192,13 @@ set_presence (EpNodePeer        *peer,
 {
   EpContact *contact = peer_contact (peer);
 
+  if (presence == EP_CONTACT_PRESENCE_OFFLINE)
+    {
+      /* Nobody types over a session that is gone. */
+      peer->typing_out = FALSE;
+      if (contact != NULL)
+        ep_node_typing_clear (peer);
+    }
   if (contact == NULL || peer->stranger || ep_contact_get_presence (contact) == presence)
     return;
   ep_contact_set_presence (contact, presence);
@@ -396,6 +403,7 @@ on_tick (gpointer user_data)
           g_ptr_array_add (expired, peer);
           continue;
         }
+      ep_node_typing_expire (peer, now);
       if (ep_node_peer_is_up (peer))
         {
           ep_node_requests_pump (peer, now);

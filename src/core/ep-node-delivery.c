@@ -11,6 +11,9 @@
  * only then acknowledged, so an ack means it survives a crash. Acks are
  * gathered for one main-loop round and go out as one receipt.
  *
+ * Typing: our "typing" frames are rate-limited here, and a contact's
+ * typing state is kept with a deadline that the node's tick enforces.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -21,6 +24,9 @@
 #include <string.h>
 
 #include "ep-node-private.h"
+
+#define TYPING_REFRESH_MS 3000
+#define TYPING_TIMEOUT_MS 6000
 
 typedef struct
 {
@@ -341,6 +347,9 @@ on_message_stored (GObject      *source,
     self->counters.messages_duplicate++;
   else
     {
+      /* What they were typing has arrived. */
+      if (peer != NULL)
+        ep_node_typing_clear (peer);
       self->counters.messages_received++;
       g_signal_emit (self, ep_node_signals[EP_NODE_SIGNAL_MESSAGE_RECEIVED], 0, message);
     }
@@ -392,6 +401,120 @@ receive_profile (EpNodePeer    *peer,
     ep_contact_set_status_text (contact, frame->status_text);
   ep_store_save_contact_async (peer->node->store, contact, peer->node->cancellable,
                                on_contact_saved, NULL);
+}
+
+/* Typing */
+
+static gint64
+typing_refresh_us (EpNode *self)
+{
+  return (gint64) (self->timing.typing_refresh_ms > 0 ? self->timing.typing_refresh_ms
+                                                      : TYPING_REFRESH_MS) * 1000;
+}
+
+static gint64
+typing_timeout_us (EpNode *self)
+{
+  return (gint64) (self->timing.typing_timeout_ms > 0 ? self->timing.typing_timeout_ms
+                                                      : TYPING_TIMEOUT_MS) * 1000;
+}
+
+static gboolean
+send_typing (EpNodePeer *peer,
+             gboolean    active)
+{
+  g_autoptr(EpFrame) frame = ep_frame_new (EP_FRAME_TYPING);
+
+  frame->active = active;
+  return ep_node_peer_send_frame (peer, frame);
+}
+
+/**
+ * ep_node_set_typing:
+ * @key: a contact's key
+ * @typing: %TRUE on each change the user makes to what they write;
+ *   %FALSE when it was emptied or sent
+ *
+ * Tells a connected contact whether we are writing to it: a "typing"
+ * frame at most every 3 s while @typing keeps coming, one "stopped" frame
+ * after it. Nothing goes to anyone else, nor while not connected.
+ */
+void
+ep_node_set_typing (EpNode       *self,
+                    const guint8  key[32],
+                    gboolean      typing)
+{
+  EpNodePeer *peer;
+  gint64 now;
+
+  g_return_if_fail (EP_IS_NODE (self));
+  g_return_if_fail (key != NULL);
+
+  peer = ep_node_peer_lookup (self, key);
+  if (peer == NULL)
+    return;
+  if (peer->stranger || !contact_accepted (peer) || !ep_node_peer_is_up (peer))
+    {
+      peer->typing_out = FALSE;
+      return;
+    }
+
+  now = g_get_monotonic_time ();
+  if (typing)
+    {
+      if ((!peer->typing_out || now - peer->typing_sent >= typing_refresh_us (self))
+          && send_typing (peer, TRUE))
+        {
+          peer->typing_out = TRUE;
+          peer->typing_sent = now;
+        }
+    }
+  else if (peer->typing_out)
+    {
+      peer->typing_out = FALSE;
+      send_typing (peer, FALSE);
+    }
+}
+
+/* Its typing is over: stopped, sent, gone offline or timed out. */
+void
+ep_node_typing_clear (EpNodePeer *peer)
+{
+  EpContact *contact = ep_contact_list_lookup (peer->node->contacts, peer->hex);
+
+  peer->typing_in_until = 0;
+  if (contact != NULL)
+    ep_contact_set_typing (contact, FALSE);
+}
+
+/* From the tick: a contact that stopped refreshing stopped typing. */
+void
+ep_node_typing_expire (EpNodePeer *peer,
+                       gint64      now)
+{
+  if (peer->typing_in_until != 0 && now >= peer->typing_in_until)
+    ep_node_typing_clear (peer);
+}
+
+static void
+receive_typing (EpNodePeer    *peer,
+                const EpFrame *frame)
+{
+  EpContact *contact = ep_contact_list_lookup (peer->node->contacts, peer->hex);
+
+  if (contact == NULL || !contact_accepted (peer))
+    {
+      peer->node->counters.frames_ignored++;
+      return;
+    }
+  peer->node->counters.typing_received++;
+  if (!frame->active)
+    {
+      ep_node_typing_clear (peer);
+      return;
+    }
+  peer->typing_in_until = g_get_monotonic_time () + typing_timeout_us (peer->node);
+  ep_contact_set_typing (contact, TRUE);
 }
 
 /* A session payload from @peer: a whole frame or a fragment of one. */
@@ -467,6 +590,8 @@ ep_node_delivery_frame (EpNodePeer *peer,
       ep_node_requests_frame (peer, frame);
       break;
     case EP_FRAME_TYPING:
+      receive_typing (peer, frame);
+      break;
     case EP_FRAME_KEEPALIVE:
     default:
       break;

@@ -66,6 +66,9 @@ typedef struct
   gint64          next_resolve;
   guint           resolve_backoff_ms; /* while unreachable: 1 s, doubling to the interval */
   gboolean        resolving;
+  gboolean        typing_out;       /* we told it we are typing */
+  gint64          typing_sent;      /* monotonic µs of our last "typing" frame */
+  gint64          typing_in_until;  /* its typing ends then unless refreshed; 0: not typing */
 } EpNodePeer;
 
 struct _EpNode
@@ -142,6 +145,9 @@ void         ep_node_delivery_frame        (EpNodePeer      *peer,
                                             GBytes          *payload);
 void         ep_node_delivery_flush_acks   (EpNode          *self);
 void         ep_node_out_item_free         (EpNodeOutItem   *item);
+void         ep_node_typing_expire         (EpNodePeer      *peer,
+                                            gint64           now);
+void         ep_node_typing_clear          (EpNodePeer      *peer);
 
 /* ep-node-presence.c */
 void         ep_node_presence_start        (EpNode          *self);

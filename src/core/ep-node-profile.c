@@ -1,4 +1,5 @@
-/* ep-node-profile.c — profile.json: name, status text, presence seq, settings
+/* ep-node-profile.c — profile.json: name, status text, presence seq, settings;
+ * changing the passphrase of the profile's keys
  *
  * Read once when the profile opens, written atomically (a temporary file,
  * fsync, rename; mode 0600) on every save. Members we do not know are kept,
@@ -11,6 +12,8 @@
 
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
+#include <sodium.h>
+#include <string.h>
 
 #include "ep-node-private.h"
 
@@ -195,4 +198,117 @@ ep_node_save_profile (EpNode  *self,
                                  0600, &local_error))
     return profile_error (error, path, local_error->message);
   return TRUE;
+}
+
+/* The passphrase */
+
+typedef struct
+{
+  char     *current;
+  char     *new_passphrase;
+  gboolean  encrypted;
+  char     *path;
+} PassphraseData;
+
+static void
+wipe_free (char *text)
+{
+  if (text == NULL)
+    return;
+  sodium_memzero (text, strlen (text));
+  g_free (text);
+}
+
+static void
+passphrase_data_free (PassphraseData *data)
+{
+  wipe_free (data->current);
+  wipe_free (data->new_passphrase);
+  g_free (data->path);
+  g_free (data);
+}
+
+static void
+passphrase_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  EpNode *self = source_object;
+  PassphraseData *data = task_data;
+  GError *error = NULL;
+
+  if (data->encrypted)
+    {
+      g_autoptr(EpIdentity) check = NULL;
+
+      if (data->current == NULL || *data->current == '\0')
+        {
+          g_task_return_new_error (task, EP_IDENTITY_ERROR, EP_IDENTITY_ERROR_NEEDS_PASSPHRASE,
+                                   _("Type your current passphrase first"));
+          return;
+        }
+      check = ep_identity_load (data->path, data->current, cancellable, &error);
+      if (check == NULL)
+        {
+          if (g_error_matches (error, EP_IDENTITY_ERROR, EP_IDENTITY_ERROR_WRONG_PASSPHRASE))
+            {
+              g_clear_error (&error);
+              g_set_error_literal (&error, EP_IDENTITY_ERROR, EP_IDENTITY_ERROR_WRONG_PASSPHRASE,
+                                   _("The current passphrase is wrong"));
+            }
+          g_task_return_error (task, error);
+          return;
+        }
+    }
+
+  if (!ep_identity_change_passphrase (self->identity, data->new_passphrase, NULL, cancellable,
+                                      &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * ep_node_change_passphrase_async:
+ * @current: (nullable): the passphrase the keys have now; ignored when they have none
+ * @new_passphrase: (nullable): the new one; %NULL or "" removes the passphrase
+ * @callback: called in the thread-default main context of the caller
+ *
+ * Checks @current against the key file, then re-encrypts it under
+ * @new_passphrase, both with Argon2id in a worker thread. A wrong @current
+ * fails with %EP_IDENTITY_ERROR_WRONG_PASSPHRASE and changes nothing.
+ */
+void
+ep_node_change_passphrase_async (EpNode              *self,
+                                 const char          *current,
+                                 const char          *new_passphrase,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  PassphraseData *data;
+
+  g_return_if_fail (EP_IS_NODE (self));
+
+  data = g_new0 (PassphraseData, 1);
+  data->current = g_strdup (current);
+  data->new_passphrase = g_strdup (new_passphrase);
+  data->encrypted = ep_identity_is_encrypted (self->identity);
+  data->path = g_strdup (ep_identity_get_path (self->identity));
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ep_node_change_passphrase_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) passphrase_data_free);
+  g_task_run_in_thread (task, passphrase_thread);
+}
+
+gboolean
+ep_node_change_passphrase_finish (EpNode        *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (EP_IS_NODE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

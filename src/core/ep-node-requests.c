@@ -525,6 +525,47 @@ ep_node_block_contact (EpNode        *self,
   return TRUE;
 }
 
+/**
+ * ep_node_remove_contact:
+ * @key: the key of a contact in any state
+ *
+ * Forgets the contact: its session is closed, and the contact, its
+ * messages and its outbox go from the store in one transaction (done by the
+ * store's worker; the contact leaves the list model at once). From then on
+ * the key is a stranger again: a request from it is a new request.
+ *
+ * Returns: %FALSE with %EP_NODE_ERROR_UNKNOWN_CONTACT when it is not in the list
+ */
+gboolean
+ep_node_remove_contact (EpNode        *self,
+                        const guint8   key[32],
+                        GError       **error)
+{
+  EpNodePeer *peer;
+  char hex[65];
+
+  g_return_val_if_fail (EP_IS_NODE (self), FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  sodium_bin2hex (hex, sizeof hex, key, 32);
+  if (ep_contact_list_lookup (self->contacts, hex) == NULL)
+    {
+      g_set_error (error, EP_NODE_ERROR, EP_NODE_ERROR_UNKNOWN_CONTACT,
+                   _("That key is not one of your contacts"));
+      return FALSE;
+    }
+
+  peer = ep_node_peer_lookup (self, key);
+  if (peer != NULL)
+    {
+      peer->typing_in_until = 0;
+      forget_peer (peer);
+    }
+  ep_contact_list_remove (self->contacts, hex);
+  ep_store_delete_contact_async (self->store, key, NULL, on_contact_deleted, NULL);
+  return TRUE;
+}
+
 /* A new nospam: requests made with our old contact ID are dropped from now on. */
 gboolean
 ep_node_reset_nospam (EpNode  *self,

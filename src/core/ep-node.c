@@ -191,6 +191,82 @@ ep_node_open (const char  *profile_dir,
   return g_steal_pointer (&self);
 }
 
+typedef struct
+{
+  char *profile_dir;
+  char *passphrase;
+} OpenData;
+
+static void
+open_data_free (OpenData *data)
+{
+  g_free (data->profile_dir);
+  if (data->passphrase != NULL)
+    {
+      sodium_memzero (data->passphrase, strlen (data->passphrase));
+      g_free (data->passphrase);
+    }
+  g_free (data);
+}
+
+static void
+open_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  OpenData *data = task_data;
+  GError *error = NULL;
+  EpNode *node = ep_node_open (data->profile_dir, data->passphrase, &error);
+
+  if (node == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, node, g_object_unref);
+}
+
+/**
+ * ep_node_open_async:
+ * @profile_dir: the profile directory, created when missing
+ * @passphrase: (nullable): copied, and wiped once used
+ * @callback: called in the thread-default main context of the caller
+ *
+ * ep_node_open() in a worker thread, for the main thread of a program:
+ * unlocking a passphrase runs Argon2id, which takes a while on purpose.
+ * Opening attaches nothing to any main context, so the node is then used
+ * from the caller's thread as usual.
+ */
+void
+ep_node_open_async (const char          *profile_dir,
+                    const char          *passphrase,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  OpenData *data;
+
+  g_return_if_fail (profile_dir != NULL);
+
+  data = g_new0 (OpenData, 1);
+  data->profile_dir = g_strdup (profile_dir);
+  data->passphrase = g_strdup (passphrase);
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ep_node_open_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) open_data_free);
+  g_task_run_in_thread (task, open_thread);
+}
+
+/** ep_node_open_finish: Returns: (transfer full) (nullable): the node */
+EpNode *
+ep_node_open_finish (GAsyncResult  *result,
+                     GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ep_node_open_async, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 const char *
 ep_node_get_profile_dir (EpNode *self)
 {
@@ -610,6 +686,8 @@ ep_node_send_message_async (EpNode              *self,
                                _("A message is at most 64 KiB of UTF-8 text"));
       return;
     }
+  /* Whatever was being typed is written now. */
+  ep_node_set_typing (self, key, FALSE);
 
   ep_store_send_message_async (self->store, key, text, cancellable, on_message_stored,
                                g_steal_pointer (&task));

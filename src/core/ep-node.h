@@ -28,6 +28,13 @@
  * stores before acknowledging and drops duplicates by id; the conversation
  * is ordered by (Lamport, sender key).
  *
+ * Typing: ep_node_set_typing() tells a connected contact that we are
+ * writing (a "typing" frame at most every typing_refresh_ms while it goes
+ * on) or stopped (one "stopped" frame, also sent with the next message).
+ * A contact's EpContact:typing follows its frames and ends by itself after
+ * typing_timeout_ms without a refresh, when its message arrives, and when
+ * its session goes down.
+ *
  * Contact requests: ep_node_add_contact() takes a contact ID (key, nospam);
  * the request is sent once a session with that key is up (reached by LAN
  * discovery, a DHT presence record, or an address given with
@@ -101,6 +108,8 @@ typedef struct
   guint resolve_queued_ms;    /* 30000: … of a contact with queued messages */
   guint dht_query_timeout_ms; /* 0: the DHT's default */
   gboolean dht_one_address;   /* tests: a whole DHT on one loopback address */
+  guint typing_refresh_ms;    /* 0: 3000, at most one "typing" frame this often */
+  guint typing_timeout_ms;    /* 0: 6000, a contact's typing ends without a refresh */
 } EpNodeTiming;
 
 typedef struct
@@ -121,6 +130,7 @@ typedef struct
   guint64 connects;
   guint64 presence_resolved;
   guint64 presence_failed;
+  guint64 typing_received;        /* "typing" and "stopped" frames from contacts */
 } EpNodeCounters;
 
 #define EP_TYPE_NODE (ep_node_get_type ())
@@ -131,6 +141,13 @@ GQuark          ep_node_error_quark            (void);
 
 EpNode         *ep_node_open                   (const char          *profile_dir,
                                                 const char          *passphrase,
+                                                GError             **error);
+void            ep_node_open_async             (const char          *profile_dir,
+                                                const char          *passphrase,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+EpNode         *ep_node_open_finish            (GAsyncResult        *result,
                                                 GError             **error);
 const char     *ep_node_get_profile_dir        (EpNode              *self);
 EpIdentity     *ep_node_get_identity           (EpNode              *self);
@@ -146,6 +163,15 @@ void            ep_node_set_status_text        (EpNode              *self,
                                                 const char          *status_text);
 gboolean        ep_node_save_profile           (EpNode              *self,
                                                 GError             **error);
+void            ep_node_change_passphrase_async (EpNode             *self,
+                                                 const char         *current,
+                                                 const char         *new_passphrase,
+                                                 GCancellable       *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer            user_data);
+gboolean        ep_node_change_passphrase_finish (EpNode            *self,
+                                                  GAsyncResult      *result,
+                                                  GError           **error);
 void            ep_node_get_timing             (EpNode              *self,
                                                 EpNodeTiming        *timing);
 void            ep_node_set_timing             (EpNode              *self,
@@ -191,11 +217,17 @@ gboolean        ep_node_decline_request        (EpNode              *self,
 gboolean        ep_node_block_contact          (EpNode              *self,
                                                 const guint8         key[32],
                                                 GError             **error);
+gboolean        ep_node_remove_contact         (EpNode              *self,
+                                                const guint8         key[32],
+                                                GError             **error);
 guint           ep_node_get_n_pending_requests (EpNode              *self);
 gboolean        ep_node_reset_nospam           (EpNode              *self,
                                                 GError             **error);
 
 /* Messages */
+void            ep_node_set_typing             (EpNode              *self,
+                                                const guint8         key[32],
+                                                gboolean             typing);
 void            ep_node_send_message_async     (EpNode              *self,
                                                 const guint8         key[32],
                                                 const char          *text,

@@ -205,25 +205,14 @@ ep_application_handle_local_options (GApplication *application,
   return -1;
 }
 
-/* Opens the profile; the options of this run win over its settings. */
+/* Takes the opened profile; the options of this run win over its settings. */
 static void
-open_node_with (EpApplication *self,
-                const char    *passphrase)
+adopt_node (EpApplication *self,
+            EpNode        *node)
 {
   EpNodeSettings *settings;
 
-  g_clear_error (&self->node_error);
-  if (self->profile_dir == NULL)
-    {
-      g_set_error_literal (&self->node_error, EP_NODE_ERROR, EP_NODE_ERROR_PROFILE,
-                           _("No profile directory could be found"));
-      return;
-    }
-
-  self->node = ep_node_open (self->profile_dir, passphrase, &self->node_error);
-  if (self->node == NULL)
-    return;
-
+  self->node = node;
   settings = ep_node_get_settings (self->node);
   self->saved_settings.port = settings->port;
   self->saved_settings.bind_address = g_strdup (settings->bind_address);
@@ -253,6 +242,32 @@ open_node_with (EpApplication *self,
                            G_CALLBACK (ep_application_on_contact_request), self, 0);
 }
 
+static gboolean
+check_profile_dir (EpApplication *self)
+{
+  g_clear_error (&self->node_error);
+  if (self->profile_dir == NULL)
+    {
+      g_set_error_literal (&self->node_error, EP_NODE_ERROR, EP_NODE_ERROR_PROFILE,
+                           _("No profile directory could be found"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+open_node_with (EpApplication *self,
+                const char    *passphrase)
+{
+  EpNode *node;
+
+  if (!check_profile_dir (self))
+    return;
+  node = ep_node_open (self->profile_dir, passphrase, &self->node_error);
+  if (node != NULL)
+    adopt_node (self, node);
+}
+
 static void
 open_node (EpApplication *self)
 {
@@ -278,32 +293,94 @@ ep_application_needs_passphrase (EpApplication *self)
                              EP_IDENTITY_ERROR_NEEDS_PASSPHRASE);
 }
 
+static void
+on_unlocked (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  EpApplication *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  EpNode *node = ep_node_open_finish (result, &error);
+
+  if (node == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_clear_error (&self->node_error);
+          self->node_error = g_error_copy (error);
+        }
+      g_task_return_error (task, error);
+      return;
+    }
+  if (self->node != NULL)
+    {
+      /* Unlocked twice at once: the first one stays. */
+      g_object_unref (node);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  g_clear_error (&self->node_error);
+  adopt_node (self, node);
+  g_task_return_boolean (task, TRUE);
+}
+
 /**
- * ep_application_unlock:
+ * ep_application_unlock_async:
  * @self: an #EpApplication
  * @passphrase: the profile's passphrase
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the profile is open, or not
+ * @user_data: data for @callback
+ *
+ * Opens a profile whose keys are protected by a passphrase, with the key
+ * derivation (Argon2id) in a worker thread.
+ */
+void
+ep_application_unlock_async (EpApplication       *self,
+                             const char          *passphrase,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (EP_IS_APPLICATION (self));
+  g_return_if_fail (passphrase != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ep_application_unlock_async);
+  if (self->node != NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  if (!check_profile_dir (self))
+    {
+      g_task_return_error (task, g_error_copy (self->node_error));
+      return;
+    }
+  ep_node_open_async (self->profile_dir, passphrase, cancellable, on_unlocked,
+                      g_steal_pointer (&task));
+}
+
+/**
+ * ep_application_unlock_finish:
+ * @self: an #EpApplication
+ * @result: the #GAsyncResult
  * @error: return location for a #GError (a wrong passphrase says so)
  *
- * Opens a profile whose keys are protected by a passphrase.
+ * Returns: %TRUE when the profile is open (ep_application_get_node())
  */
 gboolean
-ep_application_unlock (EpApplication  *self,
-                       const char     *passphrase,
-                       GError        **error)
+ep_application_unlock_finish (EpApplication  *self,
+                              GAsyncResult   *result,
+                              GError        **error)
 {
   g_return_val_if_fail (EP_IS_APPLICATION (self), FALSE);
-  g_return_val_if_fail (passphrase != NULL, FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  if (self->node != NULL)
-    return TRUE;
-  open_node_with (self, passphrase);
-  if (self->node == NULL)
-    {
-      if (error != NULL)
-        *error = g_error_copy (self->node_error);
-      return FALSE;
-    }
-  return TRUE;
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static void

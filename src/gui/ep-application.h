@@ -20,8 +20,13 @@ const char    *ep_application_get_profile_dir (EpApplication *self);
 EpNode        *ep_application_get_node        (EpApplication *self);
 const GError  *ep_application_get_node_error  (EpApplication *self);
 gboolean       ep_application_needs_passphrase (EpApplication *self);
-gboolean       ep_application_unlock          (EpApplication  *self,
-                                               const char     *passphrase,
+void           ep_application_unlock_async    (EpApplication       *self,
+                                               const char          *passphrase,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean       ep_application_unlock_finish   (EpApplication  *self,
+                                               GAsyncResult   *result,
                                                GError        **error);
 EpNodeSettings *ep_application_get_profile_settings  (EpApplication *self);
 gboolean       ep_application_save_profile_settings (EpApplication  *self,

@@ -5,6 +5,12 @@
  * states), and the view follows the conversation: it sticks to the bottom
  * while the user is there and loads older pages at the top.
  *
+ * The rows of messages are in ep-chat-view-rows.c; their links come here
+ * as ::open-link.
+ *
+ * The composer tells the contact that we are typing (ep_node_set_typing());
+ * the contact's typing shows above the composer.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -12,145 +18,21 @@
 
 #include <glib/gi18n.h>
 
-#include "ep-chat-view.h"
+#include "ep-chat-view-private.h"
+#include "ep-contact-row.h"
+#include "ep-message-text.h"
 #include "ep-window.h"
 
-struct _EpChatView
+enum
 {
-  GtkWidget        parent_instance;
-
-  EpNode          *node;
-  EpContact       *contact;
-  EpConversation  *conversation;
-  GCancellable    *cancellable;      /* the open conversation's operations */
-  GtkNoSelection  *selection;
-  GtkWidget       *message_menu;     /* a popover menu for one message */
-
-  gboolean         stick_to_bottom;  /* go to the bottom on the next growth */
-  double           last_upper;
-  guint            scroll_idle_id;
-  gboolean         older_loaded;     /* the rows above came in; restore once more */
-  enum { SCROLL_NONE, SCROLL_BOTTOM, SCROLL_RESTORE } pending_scroll;
-  double           restore_distance; /* from the bottom, while older ones load; < 0: none */
-
-  /* Template widgets */
-  GtkStack        *stack;
-  GtkScrolledWindow *scrolled;
-  GtkListView     *message_view;
-  GtkLabel        *reason_label;
-  GtkWidget       *composer_box;
-  GtkTextView     *composer;
-  GtkWidget       *send_button;
+  SIGNAL_OPEN_LINK,
+  N_SIGNALS
 };
 
+static guint signals[N_SIGNALS];
+
+
 G_DEFINE_FINAL_TYPE (EpChatView, ep_chat_view, GTK_TYPE_WIDGET)
-
-static const char *
-status_text (EpMessageStatus status)
-{
-  switch (status)
-    {
-    case EP_MESSAGE_STATUS_QUEUED:
-      return _("Waiting to send");
-    case EP_MESSAGE_STATUS_SENT:
-      return _("Sent");
-    case EP_MESSAGE_STATUS_DELIVERED:
-      return _("Delivered");
-    case EP_MESSAGE_STATUS_FAILED:
-      return _("Not sent");
-    default:
-      return "";
-    }
-}
-
-static char *
-format_day (GDateTime *time)
-{
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  int days = g_date_time_get_day_of_year (now) - g_date_time_get_day_of_year (time);
-
-  if (g_date_time_get_year (now) == g_date_time_get_year (time))
-    {
-      if (days == 0)
-        return g_strdup (_("Today"));
-      if (days == 1)
-        return g_strdup (_("Yesterday"));
-      /* Translators: a day heading in a chat, see g_date_time_format() */
-      return g_date_time_format (time, _("%A, %e %B"));
-    }
-  /* Translators: a day heading in a chat, see g_date_time_format() */
-  return g_date_time_format (time, _("%e %B %Y"));
-}
-
-static GDateTime *
-message_local_time (EpMessage *message)
-{
-  g_autoptr(GDateTime) utc = ep_message_dup_sender_datetime (message);
-
-  return utc != NULL ? g_date_time_to_local (utc) : g_date_time_new_now_local ();
-}
-
-static void
-update_meta (EpMessage *message,
-             GParamSpec *pspec,
-             GtkLabel  *meta)
-{
-  g_autoptr(GDateTime) time = message_local_time (message);
-  g_autofree char *clock = g_date_time_format (time, "%H:%M");
-
-  if (ep_message_get_outgoing (message))
-    {
-      g_autofree char *text = g_strdup_printf ("%s · %s", clock,
-                                               status_text (ep_message_get_status (message)));
-      gtk_label_set_text (meta, text);
-    }
-  else
-    gtk_label_set_text (meta, clock);
-}
-
-/* The menu of one message: Copy Text, pointing at where it was asked for. */
-static void
-show_message_menu (GtkWidget *label,
-                   double     x,
-                   double     y)
-{
-  EpChatView *self = EP_CHAT_VIEW (gtk_widget_get_ancestor (label, EP_TYPE_CHAT_VIEW));
-  g_autoptr(GMenu) menu = g_menu_new ();
-  g_autoptr(GMenuItem) copy = g_menu_item_new (_("_Copy Text"), NULL);
-  GtkWidget *bubble = gtk_widget_get_parent (label);
-  double vx, vy;
-
-  if (self == NULL)
-    return;
-  g_menu_item_set_action_and_target_value (copy, "message.copy",
-                                           g_variant_new_string (gtk_label_get_text (GTK_LABEL (label))));
-  g_menu_append_item (menu, copy);
-  gtk_popover_menu_set_menu_model (GTK_POPOVER_MENU (self->message_menu), G_MENU_MODEL (menu));
-  if (!gtk_widget_translate_coordinates (bubble, GTK_WIDGET (self), x, y, &vx, &vy))
-    return;
-  gtk_popover_set_pointing_to (GTK_POPOVER (self->message_menu),
-                               &(GdkRectangle) { (int) vx, (int) vy, 1, 1 });
-  gtk_popover_popup (GTK_POPOVER (self->message_menu));
-}
-
-static void
-on_message_pressed (GtkGestureClick *gesture,
-                    int              n_press,
-                    double           x,
-                    double           y,
-                    GtkWidget       *label)
-{
-  show_message_menu (label, x, y);
-}
-
-static void
-on_message_long_pressed (GtkGestureLongPress *gesture,
-                         double               x,
-                         double               y,
-                         GtkWidget           *label)
-{
-  show_message_menu (label, x, y);
-}
 
 static void
 on_copy_action (GtkWidget  *widget,
@@ -165,133 +47,14 @@ on_copy_action (GtkWidget  *widget,
 }
 
 static void
-setup_message (GtkSignalListItemFactory *factory,
-               GtkListItem              *item,
-               EpChatView               *self)
+ep_chat_view_real_open_link (EpChatView *self,
+                             const char *uri)
 {
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *day = gtk_label_new (NULL);
-  GtkWidget *bubble = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  GtkWidget *text = gtk_label_new (NULL);
-  GtkWidget *meta = gtk_label_new (NULL);
-  GtkGesture *gesture;
-  GtkGesture *long_press;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
 
-  gtk_widget_add_css_class (day, "day-separator");
-  gtk_widget_add_css_class (day, "dim-label");
-  gtk_widget_add_css_class (day, "caption-heading");
-  gtk_widget_set_margin_top (day, 6);
-
-  gtk_widget_add_css_class (bubble, "message-bubble");
-  gtk_label_set_wrap (GTK_LABEL (text), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (text), PANGO_WRAP_WORD_CHAR);
-  /* Not selectable: with GTK 4.8, selectable labels in the rows of a list
-   * view that is recycling rows as messages arrive end in a critical in
-   * gtk_widget_is_ancestor() (about one run in four of test-window). */
-  gtk_label_set_xalign (GTK_LABEL (text), 0);
-  gtk_label_set_max_width_chars (GTK_LABEL (text), 60);
-  gtk_widget_add_css_class (meta, "caption");
-  gtk_widget_add_css_class (meta, "dim-label");
-  gtk_label_set_xalign (GTK_LABEL (meta), 1);
-
-  gtk_box_append (GTK_BOX (bubble), text);
-  gtk_box_append (GTK_BOX (bubble), meta);
-  gtk_box_append (GTK_BOX (box), day);
-  gtk_box_append (GTK_BOX (box), bubble);
-  gtk_widget_set_margin_start (box, 12);
-  gtk_widget_set_margin_end (box, 12);
-  gtk_widget_set_margin_top (box, 3);
-  gtk_widget_set_margin_bottom (box, 3);
-
-  gesture = gtk_gesture_click_new ();
-  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_SECONDARY);
-  g_signal_connect (gesture, "pressed", G_CALLBACK (on_message_pressed), text);
-  gtk_widget_add_controller (bubble, GTK_EVENT_CONTROLLER (gesture));
-  long_press = gtk_gesture_long_press_new ();
-  g_signal_connect (long_press, "pressed", G_CALLBACK (on_message_long_pressed), text);
-  gtk_widget_add_controller (bubble, GTK_EVENT_CONTROLLER (long_press));
-
-  g_object_set_data (G_OBJECT (item), "day", day);
-  g_object_set_data (G_OBJECT (item), "bubble", bubble);
-  g_object_set_data (G_OBJECT (item), "text", text);
-  g_object_set_data (G_OBJECT (item), "meta", meta);
-  gtk_list_item_set_child (item, box);
-  gtk_list_item_set_activatable (item, FALSE);
-  gtk_list_item_set_selectable (item, FALSE);
-}
-
-/* A day heading above the first message of each day. */
-static gboolean
-starts_day (EpChatView *self,
-            guint       position,
-            EpMessage  *message)
-{
-  g_autoptr(EpMessage) previous = NULL;
-  g_autoptr(GDateTime) a = NULL;
-  g_autoptr(GDateTime) b = NULL;
-
-  if (position == 0)
-    return TRUE;
-  previous = g_list_model_get_item (G_LIST_MODEL (self->conversation), position - 1);
-  if (previous == NULL)
-    return TRUE;
-  a = message_local_time (previous);
-  b = message_local_time (message);
-  return g_date_time_get_year (a) != g_date_time_get_year (b)
-         || g_date_time_get_day_of_year (a) != g_date_time_get_day_of_year (b);
-}
-
-static void
-bind_message (GtkSignalListItemFactory *factory,
-              GtkListItem              *item,
-              EpChatView               *self)
-{
-  EpMessage *message = gtk_list_item_get_item (item);
-  GtkWidget *day = g_object_get_data (G_OBJECT (item), "day");
-  GtkWidget *bubble = g_object_get_data (G_OBJECT (item), "bubble");
-  GtkLabel *text = g_object_get_data (G_OBJECT (item), "text");
-  GtkLabel *meta = g_object_get_data (G_OBJECT (item), "meta");
-  gboolean outgoing = ep_message_get_outgoing (message);
-
-  gtk_label_set_text (text, ep_message_get_text (message));
-  gtk_widget_set_halign (bubble, outgoing ? GTK_ALIGN_END : GTK_ALIGN_START);
-  gtk_widget_set_halign (day, GTK_ALIGN_CENTER);
-  if (outgoing)
-    {
-      gtk_widget_add_css_class (bubble, "own");
-      gtk_widget_remove_css_class (bubble, "theirs");
-    }
-  else
-    {
-      gtk_widget_add_css_class (bubble, "theirs");
-      gtk_widget_remove_css_class (bubble, "own");
-    }
-
-  if (starts_day (self, gtk_list_item_get_position (item), message))
-    {
-      g_autoptr(GDateTime) time = message_local_time (message);
-      g_autofree char *heading = format_day (time);
-
-      gtk_label_set_text (GTK_LABEL (day), heading);
-      gtk_widget_set_visible (day, TRUE);
-    }
-  else
-    gtk_widget_set_visible (day, FALSE);
-
-  update_meta (message, NULL, meta);
-  g_signal_connect (message, "notify::status", G_CALLBACK (update_meta), meta);
-}
-
-static void
-unbind_message (GtkSignalListItemFactory *factory,
-                GtkListItem              *item,
-                EpChatView               *self)
-{
-  EpMessage *message = gtk_list_item_get_item (item);
-  GtkLabel *meta = g_object_get_data (G_OBJECT (item), "meta");
-
-  if (message != NULL)
-    g_signal_handlers_disconnect_by_func (message, update_meta, meta);
+  if (!ep_message_text_is_link (uri))
+    return;
+  gtk_show_uri (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, uri, GDK_CURRENT_TIME);
 }
 
 static void
@@ -357,11 +120,41 @@ update_composer (EpChatView *self)
 }
 
 static void
+update_typing (EpChatView *self)
+{
+  gboolean typing = self->contact != NULL && ep_contact_get_typing (self->contact);
+
+  if (typing)
+    {
+      /* Translators: shown above the composer while the contact writes */
+      g_autofree char *text = g_strdup_printf (_("%s is typing…"),
+                                               ep_contact_row_display_name (self->contact));
+
+      gtk_label_set_text (self->typing_label, text);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->typing_label), typing);
+}
+
+static void
 on_contact_notify (EpContact  *contact,
                    GParamSpec *pspec,
                    EpChatView *self)
 {
   update_composer (self);
+  update_typing (self);
+}
+
+/* Every change to what the user writes; ep_node_set_typing() keeps the
+ * frames down to one every few seconds. */
+static void
+on_composer_changed (GtkTextBuffer *buffer,
+                     EpChatView    *self)
+{
+  if (self->node == NULL || self->contact == NULL
+      || ep_contact_get_request_state (self->contact) != EP_CONTACT_REQUEST_ACCEPTED)
+    return;
+  ep_node_set_typing (self->node, ep_contact_get_key_bytes (self->contact),
+                      gtk_text_buffer_get_char_count (buffer) > 0);
 }
 
 static void
@@ -603,19 +396,24 @@ ep_chat_view_set_contact (EpChatView *self,
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  /* Emptied while the old contact is still ours: it hears that we stopped. */
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), "", 0);
   if (self->contact != NULL)
     g_signal_handlers_disconnect_by_func (self->contact, on_contact_notify, self);
   set_conversation (self, NULL);
   g_set_object (&self->contact, contact);
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->composer), "", 0);
   gtk_widget_set_visible (GTK_WIDGET (self->reason_label), FALSE);
+  update_typing (self);
 
   if (contact == NULL)
     return;
 
   self->cancellable = g_cancellable_new ();
   g_signal_connect (contact, "notify::request-state", G_CALLBACK (on_contact_notify), self);
+  g_signal_connect (contact, "notify::typing", G_CALLBACK (on_contact_notify), self);
+  g_signal_connect (contact, "notify::name", G_CALLBACK (on_contact_notify), self);
   update_composer (self);
+  update_typing (self);
   ep_node_open_conversation_async (self->node, ep_contact_get_key_bytes (contact),
                                    self->cancellable, on_conversation_opened,
                                    g_object_ref (self));
@@ -685,12 +483,24 @@ ep_chat_view_class_init (EpChatViewClass *klass)
 
   object_class->dispose = ep_chat_view_dispose;
 
+  /**
+   * EpChatView::open-link:
+   * @uri: an http, https or mailto URI from a message the user activated
+   *
+   * Opens @uri with gtk_show_uri() (the default handler).
+   */
+  signals[SIGNAL_OPEN_LINK] =
+    g_signal_new_class_handler ("open-link", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                G_CALLBACK (ep_chat_view_real_open_link), NULL, NULL, NULL,
+                                G_TYPE_NONE, 1, G_TYPE_STRING);
+
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ep-chat-view.ui");
   gtk_widget_class_bind_template_child (widget_class, EpChatView, stack);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, scrolled);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, message_view);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, reason_label);
+  gtk_widget_class_bind_template_child (widget_class, EpChatView, typing_label);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, composer_box);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, composer);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, send_button);
@@ -718,15 +528,15 @@ ep_chat_view_init (EpChatView *self)
   gtk_widget_set_halign (self->message_menu, GTK_ALIGN_START);
   gtk_widget_set_parent (self->message_menu, GTK_WIDGET (self));
 
-  factory = gtk_signal_list_item_factory_new ();
-  g_signal_connect (factory, "setup", G_CALLBACK (setup_message), self);
-  g_signal_connect (factory, "bind", G_CALLBACK (bind_message), self);
-  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_message), self);
+  factory = ep_chat_view_rows_factory_new (self);
   self->selection = gtk_no_selection_new (NULL);
   gtk_list_view_set_model (self->message_view, GTK_SELECTION_MODEL (self->selection));
   gtk_list_view_set_factory (self->message_view, factory);
   g_object_unref (self->selection);
   g_object_unref (factory);
+
+  g_signal_connect (gtk_text_view_get_buffer (self->composer), "changed",
+                    G_CALLBACK (on_composer_changed), self);
 
   keys = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);

@@ -1,4 +1,4 @@
-/* ep-contact-window.c — a contact's details: fingerprint, presence, block
+/* ep-contact-window.c — a contact's details: fingerprint, presence, block, remove
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -25,6 +25,7 @@ struct _EpContactWindow
   AdwActionRow *last_seen_row;
   GtkLabel     *fingerprint_label;
   GtkWidget    *block_button;
+  GtkWidget    *remove_button;
 };
 
 G_DEFINE_FINAL_TYPE (EpContactWindow, ep_contact_window, ADW_TYPE_WINDOW)
@@ -103,6 +104,57 @@ on_block_clicked (EpContactWindow *self)
   gtk_window_destroy (GTK_WINDOW (self));
 }
 
+static gboolean
+destroy_later (gpointer user_data)
+{
+  gtk_window_destroy (GTK_WINDOW (user_data));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_remove_response (AdwMessageDialog *dialog,
+                    const char       *response,
+                    EpContactWindow  *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (response, "remove") != 0)
+    return;
+  if (!ep_node_remove_contact (self->node, ep_contact_get_key_bytes (self->contact), &error))
+    {
+      gtk_label_set_text (self->name_label, error->message);
+      return;
+    }
+  /* Not under the dialog that is still answering: it goes first. */
+  gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, destroy_later, g_object_ref (self), g_object_unref);
+}
+
+/* Removing deletes the history too: the user confirms it first. */
+static void
+on_remove_clicked (EpContactWindow *self)
+{
+  GtkWidget *dialog;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL, NULL);
+  /* Translators: %s is the contact's name */
+  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog), _("Remove %s?"),
+                                     gtk_label_get_text (self->name_label));
+  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog),
+                               _("The contact and your whole conversation with them are deleted "
+                                 "from this device. They can ask to be your contact again."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "remove", _("_Remove"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_remove_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 ep_contact_window_dispose (GObject *object)
 {
@@ -133,7 +185,9 @@ ep_contact_window_class_init (EpContactWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpContactWindow, last_seen_row);
   gtk_widget_class_bind_template_child (widget_class, EpContactWindow, fingerprint_label);
   gtk_widget_class_bind_template_child (widget_class, EpContactWindow, block_button);
+  gtk_widget_class_bind_template_child (widget_class, EpContactWindow, remove_button);
   gtk_widget_class_bind_template_callback (widget_class, on_block_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_remove_clicked);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }

@@ -1,4 +1,4 @@
-/* ep-preferences-window.c — name, notifications, network
+/* ep-preferences-window.c — name, passphrase, notifications, network
  *
  * The name and status text belong to the identity and are written into the
  * profile at once. Notification choices are per-user UI settings
@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "ep-passphrase-window.h"
 #include "ep-preferences-window.h"
 
 struct _EpPreferencesWindow
@@ -26,6 +27,7 @@ struct _EpPreferencesWindow
   /* Template widgets */
   AdwEntryRow          *name_row;
   AdwEntryRow          *status_row;
+  AdwActionRow         *passphrase_row;
   GtkSwitch            *notifications_switch;
   GtkSwitch            *previews_switch;
   GtkSwitch            *background_switch;
@@ -76,6 +78,34 @@ on_status_apply (EpPreferencesWindow *self)
 
   ep_node_set_status_text (node, *status != '\0' ? status : NULL);
   save (self);
+}
+
+static void
+update_passphrase_row (EpPreferencesWindow *self)
+{
+  EpNode *node = ep_application_get_node (self->application);
+
+  adw_action_row_set_subtitle (self->passphrase_row,
+                               ep_identity_is_encrypted (ep_node_get_identity (node))
+                               ? _("Asked for at each start")
+                               : _("None: anyone using this account can read your keys"));
+}
+
+static void
+on_passphrase_window_destroyed (EpPreferencesWindow *self)
+{
+  update_passphrase_row (self);
+}
+
+static void
+on_passphrase_activated (EpPreferencesWindow *self)
+{
+  EpNode *node = ep_application_get_node (self->application);
+  EpPassphraseWindow *window = ep_passphrase_window_new (GTK_WINDOW (self), node);
+
+  g_signal_connect_object (window, "destroy", G_CALLBACK (on_passphrase_window_destroyed), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (window));
 }
 
 static void
@@ -239,6 +269,7 @@ ep_preferences_window_class_init (EpPreferencesWindowClass *klass)
                                                RESOURCE_BASE "/ep-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, name_row);
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, status_row);
+  gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, passphrase_row);
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, notifications_switch);
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, previews_switch);
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, background_switch);
@@ -251,6 +282,7 @@ ep_preferences_window_class_init (EpPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_bootstrap_reset);
   gtk_widget_class_bind_template_callback (widget_class, on_name_apply);
   gtk_widget_class_bind_template_callback (widget_class, on_status_apply);
+  gtk_widget_class_bind_template_callback (widget_class, on_passphrase_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_lan_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_port_changed);
 }
@@ -298,6 +330,7 @@ ep_preferences_window_new (GtkWindow     *parent,
   gtk_switch_set_active (self->lan_switch, settings->lan_discovery);
   gtk_spin_button_set_value (self->port_spin, settings->port);
   show_bootstrap (self);
+  update_passphrase_row (self);
   self->loading = FALSE;
   return self;
 }

@@ -1,4 +1,4 @@
-/* ep-window.c — the main window: profile start, onboarding, contacts, chat
+/* ep-window.c — the main window: contacts, requests, chat (the pages before: ep-window-start.c)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -8,51 +8,12 @@
 #include <glib/gi18n.h>
 
 #include "ep-add-contact-window.h"
-#include "ep-chat-view.h"
 #include "ep-contact-row.h"
 #include "ep-contact-window.h"
 #include "ep-my-id-window.h"
 #include "ep-preferences-window.h"
-#include "ep-window.h"
+#include "ep-window-private.h"
 
-struct _EpWindow
-{
-  AdwApplicationWindow  parent_instance;
-
-  GSettings            *settings;
-  EpNode               *node;
-  GCancellable         *cancellable;
-  GtkCustomFilter      *filter;
-  GtkFilterListModel   *filtered;
-  GtkSingleSelection   *selection;
-  EpContact            *contact;        /* shown on the right */
-  GHashTable           *request_texts;  /* key hex → text of a request this run */
-
-  /* Template widgets */
-  AdwToastOverlay      *toast_overlay;
-  GtkStack             *stack;
-  AdwStatusPage        *error_page;
-  GtkSpinner           *loading_spinner;
-  GtkEntry             *name_entry;
-  GtkWidget            *name_button;
-  GtkEditable          *passphrase_entry;
-  GtkEditable          *unlock_entry;
-  GtkWidget            *unlock_button;
-  GtkLabel             *unlock_error;
-  AdwLeaflet           *leaflet;
-  GtkWidget            *sidebar;
-  GtkWidget            *content;
-  GtkSearchEntry       *search_entry;
-  GtkStack             *sidebar_stack;
-  GtkListView          *contact_view;
-  AdwWindowTitle       *chat_title;
-  GtkStack             *content_stack;
-  AdwStatusPage        *request_page;
-  GtkWidget            *accept_button;
-  GtkWidget            *decline_button;
-  GtkWidget            *block_button;
-  EpChatView           *chat_view;
-};
 
 G_DEFINE_FINAL_TYPE (EpWindow, ep_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -67,10 +28,10 @@ ep_window_add_toast (EpWindow   *self,
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (title));
 }
 
-static void
-show_error (EpWindow     *self,
-            const char   *title,
-            const GError *error)
+void
+ep_window_show_error (EpWindow     *self,
+                      const char   *title,
+                      const GError *error)
 {
   adw_status_page_set_title (self->error_page, title);
   adw_status_page_set_description (self->error_page, error->message);
@@ -520,10 +481,24 @@ on_preferences_action (GtkWidget  *widget,
                                                              EP_APPLICATION (app))));
 }
 
-/* Start */
+/* Start (the pages before it: ep-window-start.c) */
 
-static void
-show_main (EpWindow *self)
+/* The node's events, for the window's toasts and read marks. */
+void
+ep_window_connect_node (EpWindow *self)
+{
+  ep_chat_view_set_node (self->chat_view, self->node);
+  g_signal_connect_object (self->node, "message-received", G_CALLBACK (on_message_received),
+                           self, 0);
+  g_signal_connect_object (self->node, "contact-request", G_CALLBACK (on_contact_request),
+                           self, 0);
+  g_signal_connect_object (self->node, "contact-request-answered",
+                           G_CALLBACK (on_request_answered), self, 0);
+}
+
+/* The contacts and the chat, once the node is online. */
+void
+ep_window_show_main (EpWindow *self)
 {
   EpContactList *contacts = ep_node_get_contacts (self->node);
 
@@ -538,136 +513,6 @@ show_main (EpWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.my-id", TRUE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.preferences", TRUE);
   gtk_stack_set_visible_child_name (self->stack, "main");
-}
-
-static void
-on_started (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(EpWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!ep_node_start_finish (EP_NODE (source), result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_error (self, _("Cannot Go Online"), error);
-      return;
-    }
-  show_main (self);
-}
-
-static void
-start_node (EpWindow *self)
-{
-  if (ep_node_is_started (self->node))
-    {
-      show_main (self);
-      return;
-    }
-  gtk_stack_set_visible_child_name (self->stack, "loading");
-  gtk_spinner_start (self->loading_spinner);
-  ep_node_start_async (self->node, self->cancellable, on_started, g_object_ref (self));
-}
-
-static void
-on_name_changed (GtkEditable *entry,
-                 EpWindow    *self)
-{
-  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
-
-  gtk_widget_set_sensitive (self->name_button, *name != '\0');
-}
-
-static void
-on_name_button_clicked (EpWindow *self)
-{
-  g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_entry))));
-  g_autoptr(GError) error = NULL;
-  const char *passphrase;
-
-  if (*name == '\0' || self->node == NULL)
-    return;
-  passphrase = gtk_editable_get_text (self->passphrase_entry);
-  if (passphrase != NULL && *passphrase != '\0'
-      && !ep_identity_change_passphrase (ep_node_get_identity (self->node), passphrase, NULL,
-                                         NULL, &error))
-    {
-      show_error (self, _("Your Passphrase Cannot Be Set"), error);
-      return;
-    }
-  gtk_editable_set_text (self->passphrase_entry, "");
-
-  ep_node_set_name (self->node, name);
-  /* The profile's settings, not this run's options. */
-  if (!ep_application_save_profile_settings (EP_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))),
-                                             &error))
-    {
-      show_error (self, _("Your Name Cannot Be Saved"), error);
-      return;
-    }
-  start_node (self);
-}
-
-static void
-setup_node (EpWindow      *self,
-            EpApplication *app)
-{
-  const GError *error = ep_application_get_node_error (app);
-  const char *name;
-
-  self->node = ep_application_get_node (app);
-  if (self->node == NULL && ep_application_needs_passphrase (app))
-    {
-      gtk_stack_set_visible_child_name (self->stack, "unlock");
-      gtk_widget_grab_focus (GTK_WIDGET (self->unlock_entry));
-      return;
-    }
-  if (self->node == NULL)
-    {
-      if (error != NULL)
-        show_error (self, _("Your Profile Cannot Be Opened"), error);
-      return;
-    }
-  g_object_ref (self->node);
-
-  ep_chat_view_set_node (self->chat_view, self->node);
-  g_signal_connect_object (self->node, "message-received", G_CALLBACK (on_message_received),
-                           self, 0);
-  g_signal_connect_object (self->node, "contact-request", G_CALLBACK (on_contact_request),
-                           self, 0);
-  g_signal_connect_object (self->node, "contact-request-answered",
-                           G_CALLBACK (on_request_answered), self, 0);
-
-  name = ep_node_get_name (self->node);
-  if (name == NULL || *name == '\0')
-    {
-      gtk_stack_set_visible_child_name (self->stack, "onboarding");
-      gtk_widget_grab_focus (GTK_WIDGET (self->name_entry));
-      return;
-    }
-  start_node (self);
-}
-
-static void
-on_unlock_clicked (EpWindow *self)
-{
-  EpApplication *app = EP_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
-  g_autoptr(GError) error = NULL;
-
-  if (app == NULL || self->node != NULL)
-    return;
-  if (!ep_application_unlock (app, gtk_editable_get_text (self->unlock_entry), &error))
-    {
-      gtk_label_set_text (self->unlock_error, error->message);
-      gtk_widget_set_visible (GTK_WIDGET (self->unlock_error), TRUE);
-      gtk_editable_set_text (self->unlock_entry, "");
-      gtk_widget_grab_focus (GTK_WIDGET (self->unlock_entry));
-      return;
-    }
-  gtk_editable_set_text (self->unlock_entry, "");
-  gtk_widget_set_visible (GTK_WIDGET (self->unlock_error), FALSE);
-  setup_node (self, app);
 }
 
 static gboolean
@@ -725,6 +570,8 @@ ep_window_class_init (EpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_entry);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_error);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_button);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_spinner);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, onboarding_spinner);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, content);
@@ -738,8 +585,10 @@ ep_window_class_init (EpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpWindow, decline_button);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, block_button);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, chat_view);
-  gtk_widget_class_bind_template_callback (widget_class, on_name_button_clicked);
-  gtk_widget_class_bind_template_callback (widget_class, on_unlock_clicked);
+  gtk_widget_class_bind_template_callback_full (widget_class, "on_name_button_clicked",
+                                                G_CALLBACK (ep_window_on_name_button_clicked));
+  gtk_widget_class_bind_template_callback_full (widget_class, "on_unlock_clicked",
+                                                G_CALLBACK (ep_window_on_unlock_clicked));
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_contact_activated);
   gtk_widget_class_bind_template_callback (widget_class, on_back_clicked);
@@ -784,8 +633,8 @@ ep_window_init (EpWindow *self)
   g_object_unref (self->selection);
   g_object_unref (factory);
 
-  g_signal_connect (self->name_entry, "changed", G_CALLBACK (on_name_changed), self);
-  g_signal_connect_swapped (self->name_entry, "activate", G_CALLBACK (on_name_button_clicked),
+  g_signal_connect (self->name_entry, "changed", G_CALLBACK (ep_window_on_name_changed), self);
+  g_signal_connect_swapped (self->name_entry, "activate", G_CALLBACK (ep_window_on_name_button_clicked),
                             self);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.add-contact", FALSE);
@@ -809,6 +658,6 @@ ep_window_new (EpApplication *application)
   self = g_object_new (EP_TYPE_WINDOW,
                        "application", application,
                        NULL);
-  setup_node (self, application);
+  ep_window_setup_node (self, application);
   return self;
 }

@@ -11,13 +11,19 @@
  *   {"cmd":"send","to":HEX,"text":T}          → status (status "queued"), once in the outbox
  *   {"cmd":"contacts"}                        → contacts
  *   {"cmd":"history","with":HEX,"limit":N}    → history (the last N, oldest first)
+ *   {"cmd":"typing","to":HEX,"typing":B}      → typing-sent (to, typing); send true as
+ *                                               the user types (at most one frame
+ *                                               per 3 s goes out), false when the
+ *                                               text was emptied
  *   {"cmd":"quit"}
  *
  * Events on their own: ready (id, key, port) once started; contact-request
  * (key, name, text); contact-added (key, state "accepted") when a contact
  * accepts us; contact-declined (key); presence (key, online); message (from,
  * msg_id, text, ts, lamport); status (msg_id, status, to) as our messages
- * go from queued to sent to delivered. Times (ts) are µs since the epoch.
+ * go from queued to sent to delivered; typing (key, typing) as a contact
+ * starts or stops writing to us (it stops by itself ~6 s after the last
+ * refresh, and when its message arrives). Times (ts) are µs since the epoch.
  * SIGINT and SIGTERM quit cleanly, like closing standard input.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -257,6 +263,61 @@ on_presence_changed (EpNode    *node,
   event_end (b);
 }
 
+static void
+on_contact_typing (EpContact  *contact,
+                   GParamSpec *pspec,
+                   Chat       *chat)
+{
+  JsonBuilder *b = event_new ("typing");
+
+  add_string (b, "key", ep_contact_get_key (contact));
+  json_builder_set_member_name (b, "typing");
+  json_builder_add_boolean_value (b, ep_contact_get_typing (contact));
+  event_end (b);
+}
+
+static void
+watch_typing (Chat  *chat,
+              guint  position,
+              guint  n)
+{
+  GListModel *contacts = G_LIST_MODEL (ep_node_get_contacts (chat->node));
+
+  for (guint i = position; i < position + n; i++)
+    {
+      g_autoptr(EpContact) contact = g_list_model_get_item (contacts, i);
+
+      /* A contact that moves in the sorted list comes back as "added". */
+      if (g_signal_handler_find (contact, G_SIGNAL_MATCH_FUNC | G_SIGNAL_MATCH_DATA, 0, 0,
+                                 NULL, on_contact_typing, chat) == 0)
+        g_signal_connect (contact, "notify::typing", G_CALLBACK (on_contact_typing), chat);
+    }
+}
+
+static void
+on_contacts_changed (GListModel *contacts,
+                     guint       position,
+                     guint       removed,
+                     guint       added,
+                     Chat       *chat)
+{
+  watch_typing (chat, position, added);
+}
+
+static void
+unwatch_typing (Chat *chat)
+{
+  GListModel *contacts = G_LIST_MODEL (ep_node_get_contacts (chat->node));
+
+  g_signal_handlers_disconnect_by_data (contacts, chat);
+  for (guint i = 0; i < g_list_model_get_n_items (contacts); i++)
+    {
+      g_autoptr(EpContact) contact = g_list_model_get_item (contacts, i);
+
+      g_signal_handlers_disconnect_by_data (contact, chat);
+    }
+}
+
 /* Commands */
 
 static const char *
@@ -467,6 +528,34 @@ run_command (Chat       *chat,
       ep_store_load_messages_async (ep_node_get_store (chat->node), key, NULL, (guint) limit,
                                     NULL, on_history, request);
       return TRUE;
+    }
+  else if (g_str_equal (cmd, "typing"))
+    {
+      JsonNode *node = json_object_get_member (command, "typing");
+      gboolean typing;
+      JsonBuilder *b;
+
+      if (!get_key (command, "to", key))
+        return FALSE;
+      if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+          || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+        {
+          emit_error (_("“typing” must be true or false"));
+          return FALSE;
+        }
+      if (ep_contact_list_lookup (ep_node_get_contacts (chat->node),
+                                  get_string (command, "to")) == NULL)
+        {
+          emit_error (_("That key is not one of your contacts"));
+          return FALSE;
+        }
+      typing = json_node_get_boolean (node);
+      ep_node_set_typing (chat->node, key, typing);
+      b = event_new ("typing-sent");
+      add_string (b, "to", get_string (command, "to"));
+      json_builder_set_member_name (b, "typing");
+      json_builder_add_boolean_value (b, typing);
+      event_end (b);
     }
   else if (g_str_equal (cmd, "quit"))
     quit (chat);
@@ -693,11 +782,15 @@ ep_cli_chat_main (int    argc,
 
   sigint = g_unix_signal_add (SIGINT, on_signal, &chat);
   sigterm = g_unix_signal_add (SIGTERM, on_signal, &chat);
+  g_signal_connect (ep_node_get_contacts (chat.node), "items-changed",
+                    G_CALLBACK (on_contacts_changed), &chat);
+
   ep_node_start_async (chat.node, NULL, on_started, &chat);
   g_main_loop_run (chat.loop);
   g_source_remove (sigint);
   g_source_remove (sigterm);
 
+  unwatch_typing (&chat);
   g_signal_handlers_disconnect_by_data (chat.node, &chat);
   ep_node_settings_clear (settings);
   *settings = saved;
