@@ -8,14 +8,11 @@
 #include "ep-message-text.h"
 #include "window-test-util.h"
 
-/* Under AddressSanitizer everything is ~20 times slower: a shorter history,
- * and no bound on the time a scroll step takes. */
+/* Under AddressSanitizer everything is ~20 times slower: a shorter history. */
 #if defined(__SANITIZE_ADDRESS__)
 #define HISTORY 120
-#define SANITIZED TRUE
 #else
 #define HISTORY 400
-#define SANITIZED FALSE
 #endif
 
 /* ---- message text to markup ----------------------------------------------- */
@@ -426,9 +423,7 @@ body_text (Fixture *f)
                   steps,
                   g_list_model_get_n_items (G_LIST_MODEL (ep_chat_view_get_conversation (EP_CHAT_VIEW (chat_view)))),
                   total / 1000.0 / steps, worst / 1000.0);
-  /* Generous: two frames are ~33 ms; a slow shared machine may take more. */
-  if (!SANITIZED)
-    g_assert_cmpint (total / steps, <, 250 * 1000);
+  /* Speed is bench/gui's business; this test asserts behaviour only. */
 
   /* Selecting in a row that came back from the pool works as before. */
   wait_label (chat_view, "while scrolling 4");
