@@ -101,6 +101,7 @@ typedef struct
   guint resolve_queued_ms;    /* 30000: … of a contact with queued messages */
   guint dht_query_timeout_ms; /* 0: the DHT's default */
   gboolean dht_one_address;   /* tests: a whole DHT on one loopback address */
+  guint relay_grace_ms;       /* 0: 4000: direct attempts before a relay is tried */
 } EpNodeTiming;
 
 typedef struct
@@ -122,6 +123,16 @@ typedef struct
   guint64 presence_resolved;
   guint64 presence_failed;
 } EpNodeCounters;
+
+/* How a contact is reached (ep_node_get_path()). */
+typedef enum
+{
+  EP_NODE_PATH_NONE,      /* no session */
+  EP_NODE_PATH_DIRECT,
+  EP_NODE_PATH_RELAY,     /* through a relay (ep_node_add_relay(), or one the contact published) */
+} EpNodePath;
+
+#define EP_NODE_MAX_RELAYS 8
 
 #define EP_TYPE_NODE (ep_node_get_type ())
 
@@ -175,6 +186,15 @@ void            ep_node_add_peer_address       (EpNode              *self,
                                                 const guint8         key[32],
                                                 GSocketAddress      *address);
 gboolean        ep_node_is_connected           (EpNode              *self,
+                                                const guint8         key[32]);
+
+/* Relays (ep-node-relay.c): a relay we keep a session with and publish in
+ * our presence record; contacts we cannot reach directly within
+ * relay_grace_ms are reached through one of theirs or ours. */
+gboolean        ep_node_add_relay              (EpNode              *self,
+                                                const guint8         key[32],
+                                                GSocketAddress      *address);
+EpNodePath      ep_node_get_path               (EpNode              *self,
                                                 const guint8         key[32]);
 
 /* Contacts and requests */

@@ -61,29 +61,30 @@ static gboolean
 addresses_equal (GSocketAddress *a,
                  GSocketAddress *b)
 {
-  GInetSocketAddress *ia = G_INET_SOCKET_ADDRESS (a);
-  GInetSocketAddress *ib = G_INET_SOCKET_ADDRESS (b);
-
-  return g_inet_socket_address_get_port (ia) == g_inet_socket_address_get_port (ib)
-         && g_inet_address_equal (g_inet_socket_address_get_address (ia),
-                                  g_inet_socket_address_get_address (ib));
+  return ep_socket_address_equal (a, b);
 }
 
+/* A MAC of who sent it: IP and port, or on a relayed path the relay and
+ * the peer key it vouches for. */
 static void
 make_cookie (const guint8   *secret,
              GSocketAddress *from,
              guint8         *cookie)
 {
-  GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (from);
-  GInetAddress *address = g_inet_socket_address_get_address (inet);
-  guint16 port = g_inet_socket_address_get_port (inet);
-  guint8 buf[16 + 2];
-  gsize len = g_inet_address_get_native_size (address);
+  guint8 buf[65];
+  gsize len = ep_socket_address_get_identity_bytes (from, buf);
 
-  memcpy (buf, g_inet_address_to_bytes (address), len);
-  buf[len] = (guint8) (port >> 8);
-  buf[len + 1] = (guint8) port;
-  mac (secret, 32, buf, len + 2, cookie);
+  mac (secret, 32, buf, len, cookie);
+}
+
+/* On a relayed path the peer must be who the relay says sent it. */
+static gboolean
+relay_peer_matches (GSocketAddress *from,
+                    const guint8   *identity)
+{
+  return !EP_IS_RELAY_ADDRESS (from)
+         || sodium_memcmp (ep_relay_address_get_peer_key (EP_RELAY_ADDRESS (from)), identity,
+                           32) == 0;
 }
 
 void
@@ -295,7 +296,8 @@ ep_session_manager_handle_response (EpSessionManager *self,
   if (!ep_noise_handshake_read_message (work, data + 9, EP_RESPONSE_NOISE_LEN, payload,
                                         sizeof payload, &payload_len, NULL)
       || !check_identity_payload (payload, payload_len,
-                                  ep_noise_handshake_get_remote_static (work), identity))
+                                  ep_noise_handshake_get_remote_static (work), identity)
+      || !relay_peer_matches (from, identity))
     {
       self->counters.dropped_handshake++;
       return;
@@ -650,7 +652,8 @@ ep_session_manager_handle_final (EpSessionManager *self,
   if (!ep_noise_handshake_read_message (work, data + 5, EP_FINAL_NOISE_LEN, payload,
                                         sizeof payload, &payload_len, NULL)
       || !check_identity_payload (payload, payload_len,
-                                  ep_noise_handshake_get_remote_static (work), identity))
+                                  ep_noise_handshake_get_remote_static (work), identity)
+      || !relay_peer_matches (from, identity))
     {
       self->counters.dropped_handshake++;
       return;

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "ep-noise.h"
+#include "ep-relay-address.h"
 #include "ep-replay-window.h"
 #include "ep-session.h"
 #include "ep-session-manager.h"
@@ -120,6 +121,8 @@ void       ep_session_tick                  (EpSession        *self,
                                              gint64            now);
 void       ep_session_fail                  (EpSession        *self,
                                              GError           *error);
+void       ep_session_set_relay_budget      (EpSession        *self,
+                                             gboolean          relay_budget);
 
 /* EpSessionManager, for the session and the handshake code. */
 const EpSessionTiming *ep_session_manager_peek_timing (EpSessionManager *self);
@@ -177,6 +180,9 @@ struct _EpSessionManager
 
   EpSessionTiming          timing;
   EpSessionManagerCounters counters;
+
+  EpSessionRelayFunc       relay_func;
+  gpointer                 relay_data;
 };
 
 typedef struct
