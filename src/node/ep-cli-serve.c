@@ -222,10 +222,11 @@ ep_cli_serve_main (int    argc,
       json_builder_add_string_value (builder, value);
     }
   json_builder_end_object (builder);
-  ep_cli_print_json (builder);
-
+  /* Before the line: a script may stop us as soon as it read it. */
   sigint = g_unix_signal_add (SIGINT, on_quit_signal, &quit);
   sigterm = g_unix_signal_add (SIGTERM, on_quit_signal, &quit);
+  ep_cli_print_json (builder);
+
   log_id = g_timeout_add_seconds (LOG_INTERVAL, on_log_tick, &serve);
 
   ep_dht_start (dht, (const char * const *) bootstrap);
