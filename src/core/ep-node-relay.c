@@ -8,8 +8,9 @@
  * Connection policy, per contact we want and have no session with: the
  * direct attempts of ep-node-connections.c come first (both sides call each
  * other's endpoints, which punches holes in simple NATs). When none
- * succeeded within relay_grace_ms of our starting to try (at once if we
- * know no endpoint), we call the contact through a relay: one it
+ * succeeded within relay_grace_ms of our starting to want the contact and
+ * of our first knowing an endpoint of it (its record may take a while),
+ * we call the contact through a relay: one it
  * published, else one of ours (it may be registered there too), taking
  * the next one on each later try. There is only ever one session per
  * contact (the session manager keys them by identity): calling through a
@@ -42,6 +43,7 @@ typedef struct
 typedef struct
 {
   gint64     trying_since;        /* 0: not trying */
+  gint64     direct_since;        /* when we first knew an endpoint; 0: not yet */
   gint64     next_try;
   guint      retry_ms;
   guint      next_choice;
@@ -227,6 +229,7 @@ pump_peer (EpNode     *self,
       if (state != NULL)
         {
           state->trying_since = 0;
+          state->direct_since = 0;
           state->retry_ms = 0;
           state->next_try = 0;
         }
@@ -241,8 +244,14 @@ pump_peer (EpNode     *self,
   if (state->trying_since == 0)
     state->trying_since = now;
 
+  /* The grace runs from when we began to want the contact (its record may
+   * still come) and again from when we first knew where to call it. */
   direct = peer->address != NULL && !EP_IS_RELAY_ADDRESS (peer->address);
-  if ((direct && now - state->trying_since < (gint64) grace * 1000) || now < state->next_try)
+  if (direct && state->direct_since == 0)
+    state->direct_since = now;
+  if (now - state->trying_since < (gint64) grace * 1000
+      || (direct && now - state->direct_since < (gint64) grace * 1000)
+      || now < state->next_try)
     return;
 
   ref = choose_relay (relay, peer, state);
