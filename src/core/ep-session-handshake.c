@@ -10,8 +10,9 @@
  * Denial of service: an INIT must carry mac1, keyed by our identity key,
  * which anyone who may call us knows (it is in the contact ID). Under load
  * (too many pending responder handshakes) it must also carry mac2, keyed by
- * a cookie we hand out in a COOKIE reply: a MAC of the source address under
- * a rotating secret. Producing that reply allocates nothing, so a flood of
+ * a cookie we hand out in a COOKIE reply: a MAC of the source address (on a
+ * relayed path: of the relay and the peer key it vouches for) under a
+ * rotating secret. Producing that reply allocates nothing, so a flood of
  * initiations from forged addresses costs no memory; a hard bound limits
  * the rest.
  *

@@ -6,6 +6,13 @@
  * ::incoming, for incoming ones. Holds our Ed25519 identity key and X25519
  * static key as raw bytes.
  *
+ * A session's address is an inet socket address or a relayed path
+ * (EpRelayAddress): datagrams for a relayed path go to the relay hook
+ * (ep_session_manager_set_relay_func()), datagrams a relay delivered come
+ * in through ep_session_manager_receive_relayed(). Cookies, address
+ * comparisons and the simultaneous-open rule treat both kinds alike, and a
+ * handshake on a relayed path must prove the key the relay named.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
