@@ -600,6 +600,89 @@ test_idle_budget (void)
   spin_for (50);
 }
 
+/* Only B has a relay; A learns it from B's presence record in the DHT and
+ * calls B through it, as a client of a relay it was never given. */
+static void
+test_published_relay (void)
+{
+  TestRelay r = { 0 };
+  TestNode a = { 0 }, b = { 0 };
+  DhtNet net = { 0 };
+  Cut cut = { 0 };
+  Count got_b = { &b, 1 }, delivered_a = { &a, 1 };
+  g_autoptr(GSocketAddress) address = NULL;
+  EpNodeTiming timing;
+  gint64 start;
+
+  test_relay_start (&r);
+  dht_net_start (&net, 16);
+  a.bootstrap = b.bootstrap = net.bootstrap;
+  test_node_start (&a);
+  test_node_start (&b);
+  cut.a = ep_node_get_port (a.node);
+  cut.b = ep_node_get_port (b.node);
+  ep_udp_set_filter (ep_node_get_udp (a.node), cut_direct, &cut);
+  ep_udp_set_filter (ep_node_get_udp (b.node), cut_direct, &cut);
+  ep_node_get_timing (a.node, &timing);
+  timing.relay_grace_ms = 1000;
+  ep_node_set_timing (a.node, &timing);
+  address = test_relay_address (&r);
+  g_assert_true (ep_node_add_relay (b.node, ep_relay_get_key (r.relay), address));
+
+  start = g_get_monotonic_time ();
+  befriend (&a, &b, FALSE);
+  g_test_message ("found through the DHT, met through B's relay in %.0f ms; %u direct "
+                  "datagrams cut", (g_get_monotonic_time () - start) / 1e3, cut.dropped);
+  g_assert_cmpuint (cut.dropped, >, 0);
+  g_assert_cmpint (ep_node_get_path (a.node, b.key), ==, EP_NODE_PATH_RELAY);
+  g_assert_cmpint (ep_node_get_path (b.node, a.key), ==, EP_NODE_PATH_RELAY);
+  send_one (&a, &b, SECRET_TEXT);
+  g_assert_true (spin_until (received_at_least, &got_b, 10));
+  g_assert_true (spin_until (delivered_at_least, &delivered_a, 10));
+  g_assert_cmpuint (ep_relay_get_n_clients (r.relay), ==, 2);
+  for (guint i = 0; i < r.inner->len; i++)
+    g_assert_false (bytes_contain (r.inner->pdata[i], SECRET_TEXT));
+
+  ep_udp_set_filter (ep_node_get_udp (a.node), NULL, NULL);
+  ep_udp_set_filter (ep_node_get_udp (b.node), NULL, NULL);
+  test_node_clear (&a);
+  test_node_clear (&b);
+  dht_net_stop (&net);
+  test_relay_clear (&r);
+  spin_for (50);
+}
+
+/* A client that goes silent is forgotten. */
+static gboolean
+relay_empty (gpointer data)
+{
+  return ep_relay_get_n_clients (((TestRelay *) data)->relay) == 0;
+}
+
+static void
+test_idle_expiry (void)
+{
+  TestRelay r = { 0 };
+  Client c = { 0 };
+  EpSessionTiming timing;
+
+  test_relay_start (&r);
+  ep_session_manager_get_timing (ep_relay_get_session_manager (r.relay), &timing);
+  timing.keepalive_ms = 200;
+  timing.idle_timeout_ms = 800;
+  ep_session_manager_set_timing (ep_relay_get_session_manager (r.relay), &timing);
+  client_start (&c, &r);
+  g_assert_true (spin_until (client_up, &c, 10));
+  g_assert_cmpuint (ep_relay_get_n_clients (r.relay), ==, 1);
+  /* Gone without a word: its sockets close. */
+  client_clear (&c);
+  g_assert_true (spin_until (relay_empty, &r, 5));
+  g_assert_cmpuint (ep_session_manager_get_n_sessions (ep_relay_get_session_manager (r.relay)),
+                    ==, 0);
+  test_relay_clear (&r);
+  spin_for (50);
+}
+
 static void
 test_payload (void)
 {
@@ -707,8 +790,10 @@ main (int    argc,
   g_test_add_func ("/ep/relay/malformed", test_malformed);
   g_test_add_func ("/ep/relay/limits", test_limits);
   g_test_add_func ("/ep/relay/idle-budget", test_idle_budget);
+  g_test_add_func ("/ep/relay/idle-expiry", test_idle_expiry);
   g_test_add_func ("/ep/relay/relayed-chat", test_relayed_chat);
   g_test_add_func ("/ep/relay/direct-preferred", test_direct_preferred);
+  g_test_add_func ("/ep/relay/published-relay", test_published_relay);
 
   return g_test_run ();
 }
