@@ -16,6 +16,12 @@
  * contact (the session manager keys them by identity): calling through a
  * relay moves a pending direct handshake onto the relayed path.
  *
+ * While a contact is reached through a relay and we know a direct
+ * endpoint, we try that path now and then (after relay_probe_ms, then
+ * doubling to 10 minutes) with a rekey handshake sent there: only if the
+ * peer answers on it do both sides move the session to it; otherwise
+ * nothing changes.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -27,11 +33,14 @@
 #include "ep-node-private.h"
 #include "ep-presence.h"
 #include "ep-relay-client.h"
+#include "ep-session-private.h"
 
 #define TICK_MS                 200
 #define DEFAULT_GRACE_MS        4000
 #define RELAY_RETRY_MS          3000
 #define RELAY_RETRY_MAX_MS      30000
+#define DEFAULT_PROBE_MS        15000
+#define PROBE_MAX_MS            600000
 #define MAX_PEER_STATES         4096
 
 typedef struct
@@ -48,6 +57,8 @@ typedef struct
   guint      retry_ms;
   guint      next_choice;
   GPtrArray *published;           /* RelayRef: from the contact's record */
+  gint64     next_probe;          /* relayed: when to try the direct path; 0: not yet set */
+  guint      probe_ms;
 } PeerState;
 
 struct _EpNodeRelay
@@ -211,6 +222,39 @@ choose_relay (EpNodeRelay *relay,
   return NULL;
 }
 
+/* Relayed, with a direct endpoint known: try it now and then. */
+static void
+probe_direct (EpNode     *self,
+              EpNodePeer *peer,
+              gint64      now)
+{
+  guint first = self->timing.relay_probe_ms > 0 ? self->timing.relay_probe_ms : DEFAULT_PROBE_MS;
+  PeerState *state;
+
+  if (!EP_IS_RELAY_ADDRESS (ep_session_get_remote_address (peer->session)))
+    {
+      if ((state = g_hash_table_lookup (self->relay->peers, peer->hex)) != NULL)
+        state->next_probe = 0;
+      return;
+    }
+  if (peer->address == NULL || EP_IS_RELAY_ADDRESS (peer->address))
+    return;
+
+  state = peer_state (self->relay, peer->hex);
+  if (state->next_probe == 0)
+    {
+      state->probe_ms = first;
+      state->next_probe = now + (gint64) first * 1000;
+      return;
+    }
+  if (now < state->next_probe)
+    return;
+  if (ep_session_manager_probe (self->sessions, peer->session, peer->address))
+    g_debug ("%.8s: trying the direct path again", peer->hex);
+  state->probe_ms = MIN (state->probe_ms * 2, PROBE_MAX_MS);
+  state->next_probe = now + (gint64) state->probe_ms * 1000;
+}
+
 static void
 pump_peer (EpNode     *self,
            EpNodePeer *peer,
@@ -233,6 +277,8 @@ pump_peer (EpNode     *self,
           state->retry_ms = 0;
           state->next_try = 0;
         }
+      if (!peer->stranger)
+        probe_direct (self, peer, now);
       return;
     }
   if (!peer_wanted (self, peer))

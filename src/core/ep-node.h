@@ -102,6 +102,7 @@ typedef struct
   guint dht_query_timeout_ms; /* 0: the DHT's default */
   gboolean dht_one_address;   /* tests: a whole DHT on one loopback address */
   guint relay_grace_ms;       /* 0: 4000: direct attempts before a relay is tried */
+  guint relay_probe_ms;       /* 0: 15000: first try of the direct path while relayed, doubling */
 } EpNodeTiming;
 
 typedef struct

@@ -217,6 +217,36 @@ void
 ep_session_manager_begin_handshake (EpSessionManager *self,
                                     EpSession        *session)
 {
+  ep_session_manager_begin_handshake_to (self, session, NULL);
+}
+
+/*
+ * ep_session_manager_probe:
+ * @address: another path to the peer of an established session
+ *
+ * Rekeys @session over @address: if the peer answers there, both sides
+ * have seen the other's packets on that path and move the session to it
+ * (a relayed session going direct); if not, the handshake times out and
+ * the session stays where it is.
+ *
+ * Returns: whether a handshake started (not while another one runs)
+ */
+gboolean
+ep_session_manager_probe (EpSessionManager *self,
+                          EpSession        *session,
+                          GSocketAddress   *address)
+{
+  if (!ep_session_can_rekey (session))
+    return FALSE;
+  ep_session_manager_begin_handshake_to (self, session, address);
+  return ep_session_get_handshake (session) != NULL;
+}
+
+void
+ep_session_manager_begin_handshake_to (EpSessionManager *self,
+                                       EpSession        *session,
+                                       GSocketAddress   *address)
+{
   g_autoptr(GError) error = NULL;
   EpHandshake *handshake;
   guint8 padding[EP_INIT_PADDING] = { 0 };
@@ -232,7 +262,8 @@ ep_session_manager_begin_handshake (EpSessionManager *self,
                                              (const guint8 *) EP_SESSION_PROLOGUE,
                                              strlen (EP_SESSION_PROLOGUE), self->static_sk);
   handshake->session = g_object_ref (session);
-  handshake->address = g_object_ref (ep_session_get_remote_address (session));
+  handshake->address = g_object_ref (address != NULL ? address
+                                                     : ep_session_get_remote_address (session));
   memcpy (handshake->peer_identity, ep_session_peek_identity (session), 32);
   handshake->local_index = ep_session_manager_new_index (self, NULL, handshake);
   handshake->started_us = now;

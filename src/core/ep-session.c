@@ -311,6 +311,14 @@ ep_session_set_relay_budget (EpSession *self,
   self->relay_budget = relay_budget;
 }
 
+/* Established, and no handshake running or waiting for confirmation. */
+gboolean
+ep_session_can_rekey (EpSession *self)
+{
+  return self->state == EP_SESSION_STATE_ESTABLISHED && self->manager != NULL
+         && self->current != NULL && self->handshake == NULL && self->next == NULL;
+}
+
 static gboolean
 slow_path (EpSession *self)
 {
@@ -354,6 +362,10 @@ ep_session_add_keypair (EpSession *self,
       drop_keypair (self, &keypair);
       return;
     }
+
+  /* A handshake message of the peer just authenticated: it is alive (on a
+   * path that may keep other timings: a relayed session going direct). */
+  self->last_received_us = g_get_monotonic_time ();
 
   if (!keypair->confirmed)
     {
@@ -433,8 +445,11 @@ ep_session_handle_transport (EpSession      *self,
 
   ep_replay_window_update (&keypair->window, counter);
   self->last_received_us = g_get_monotonic_time ();
-  /* Authentic: the peer may have moved (NAT rebinding, roaming). */
-  ep_session_set_address (self, from);
+  /* Authentic: the peer may have moved (NAT rebinding, roaming). Only a
+   * handshake moves a direct session onto a relay, though: a packet the
+   * relay still had in flight must not undo a move to the direct path. */
+  if (!EP_IS_RELAY_ADDRESS (from) || EP_IS_RELAY_ADDRESS (self->address))
+    ep_session_set_address (self, from);
 
   g_object_ref (self);
 
