@@ -320,14 +320,14 @@ on_tick (gpointer user_data)
 {
   EpNode *self = user_data;
   gint64 now = g_get_monotonic_time ();
-  g_autoptr(GPtrArray) peers = g_ptr_array_new ();
+  g_autoptr(GPtrArray) peers = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer value;
 
-  /* Connecting may run handlers that change the table. */
+  /* Connecting may run handlers that change the table, even remove peers. */
   g_hash_table_iter_init (&iter, self->peers);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (peers, ((EpNodePeer *) value)->hex);
+    g_ptr_array_add (peers, g_strdup (((EpNodePeer *) value)->hex));
   for (guint i = 0; i < peers->len; i++)
     {
       EpNodePeer *peer = g_hash_table_lookup (self->peers, peers->pdata[i]);
