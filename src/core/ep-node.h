@@ -37,6 +37,15 @@
  * key are within their rate limits; at most EP_NODE_MAX_PENDING_REQUESTS
  * wait for an answer.
  *
+ * Relays (ep-node-relay.c): ep_node_add_relay() keeps a session with a
+ * relay (`encryptedp2p-node serve --relay`) and lists it in our presence
+ * record. A contact with no direct session after relay_grace_ms of trying
+ * is called through a relay it published, else one of ours; the end-to-end
+ * session runs inside the relayed path, the relay never reads it. A
+ * relayed contact moves to the direct path when a rekey sent there is
+ * answered (tried after relay_probe_ms, then less and less often).
+ * ep_node_get_path() tells which path a contact is on.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
