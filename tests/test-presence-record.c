@@ -816,7 +816,8 @@ test_presence_relays (void)
 {
   g_autoptr(EpIdentity) identity = ep_identity_new_random ();
   g_autoptr(GPtrArray) many = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GPtrArray) relays = g_ptr_array_new_with_free_func ((GDestroyNotify) ep_presence_relay_free);
+  g_autoptr(GPtrArray) relays =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) ep_presence_relay_free);
   g_autoptr(GPtrArray) two = endpoints_new ("192.0.2.1:8080", "[2001:db8::1]:8081", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(EpPresenceRecord) record = NULL;
@@ -881,9 +882,12 @@ test_presence_relays (void)
   g_assert_cmpuint (valid->value.relays->len, ==, 2);
   g_assert_cmpmem (((EpPresenceRelay *) valid->value.relays->pdata[0])->key, 32, k1, 32);
   g_assert_cmpmem (((EpPresenceRelay *) valid->value.relays->pdata[1])->key, 32, k2, 32);
-  g_assert_cmpuint (g_inet_socket_address_get_port (
-                      G_INET_SOCKET_ADDRESS (((EpPresenceRelay *) valid->value.relays->pdata[1])->address)),
-                    ==, 8081);
+  {
+    EpPresenceRelay *second = valid->value.relays->pdata[1];
+
+    g_assert_cmpuint (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (second->address)),
+                      ==, 8081);
+  }
   json = ep_presence_record_to_json (valid);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
                       json_node_get_object (json), "relays")), ==, 2);

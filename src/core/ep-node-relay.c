@@ -170,7 +170,8 @@ on_resolved (EpPresence             *presence,
       if (memcmp (r->key, ep_identity_get_public_key (self->identity), 32) == 0
           || memcmp (r->key, g_bytes_get_data (key, NULL), 32) == 0)
         continue;
-      g_ptr_array_add (state->published, relay_ref_new (r->key, G_INET_SOCKET_ADDRESS (r->address)));
+      g_ptr_array_add (state->published,
+                       relay_ref_new (r->key, G_INET_SOCKET_ADDRESS (r->address)));
     }
 }
 

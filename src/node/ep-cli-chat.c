@@ -605,8 +605,8 @@ parse_relay (const char      *value,
 
 bad:
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               _("“%s” is not a relay: give KEYHEX@HOST:PORT, the key in 64 hexadecimal digits"),
-               value);
+               _("“%s” is not a relay: give KEYHEX@HOST:PORT, the key in 64 hexadecimal "
+                 "digits"), value);
   return FALSE;
 }
 

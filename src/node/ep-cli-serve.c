@@ -216,7 +216,8 @@ ep_cli_serve_main (int    argc,
   if (relay != NULL)
     {
       g_autofree char *key = ep_cli_hex (ep_relay_get_key (relay), 32);
-      g_autofree char *value = g_strdup_printf ("%s@%u", key, ep_udp_get_port (ep_dht_get_udp (dht)));
+      g_autofree char *value = g_strdup_printf ("%s@%u", key,
+                                                ep_udp_get_port (ep_dht_get_udp (dht)));
 
       json_builder_set_member_name (builder, "relay");
       json_builder_add_string_value (builder, value);
