@@ -231,7 +231,7 @@ relay_send (EpSessionManager *sessions,
 
   relay = ensure (self, relay_key, ep_relay_address_get_relay (path), FALSE);
   relay->last_used = g_get_monotonic_time ();
-  if (relay->session == NULL)
+  if (relay->session == NULL && relay->last_used >= relay->next_connect)
     connect_relay (self, relay);
   if (relay->session == NULL)
     {
