@@ -487,10 +487,13 @@ ep_session_manager_connect (EpSessionManager *self,
               && ep_noise_handshake_get_role (handshake->noise) == EP_NOISE_ROLE_INITIATOR
               && !ep_socket_address_equal (handshake->address, address))
             {
-              /* Another path (a relay after direct attempts): call it at once. */
               g_set_object (&handshake->address, address);
-              handshake->retry_ms = self->timing.handshake_retry_ms;
-              handshake->next_retry_us = g_get_monotonic_time ();
+              /* A relay after direct attempts: call through it at once. */
+              if (EP_IS_RELAY_ADDRESS (address))
+                {
+                  handshake->retry_ms = self->timing.handshake_retry_ms;
+                  handshake->next_retry_us = g_get_monotonic_time ();
+                }
             }
         }
       return g_object_ref (session);
