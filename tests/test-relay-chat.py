@@ -49,7 +49,8 @@ class Proc:
         self.seen = []
         self.stderr = []
         threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
+        self.err_thread = threading.Thread(target=self._read_err, daemon=True)
+        self.err_thread.start()
 
     def _read(self):
         for line in self.proc.stdout:
@@ -92,7 +93,9 @@ class Proc:
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=20)
+        code = self.proc.wait(timeout=20)
+        self.err_thread.join(timeout=10)   # its last lines read
+        return code
 
     def kill(self):
         if self.proc.poll() is None:
