@@ -88,10 +88,21 @@ check_value (const uint8_t *data,
     }
   if (n4 > EP_PRESENCE_MAX_V4 || n6 > EP_PRESENCE_MAX_V6)
     abort ();
+  /* Relays: bounded, each with a usable endpoint. */
+  if (value.relays == NULL || value.relays->len > EP_PRESENCE_MAX_RELAYS)
+    abort ();
+  for (guint i = 0; i < value.relays->len; i++)
+    {
+      EpPresenceRelay *relay = value.relays->pdata[i];
+
+      if (!G_IS_INET_SOCKET_ADDRESS (relay->address)
+          || g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (relay->address)) == 0)
+        abort ();
+    }
 
   /* Our own encoder accepts what the parser accepted, and it reads back. */
-  encoded = ep_presence_value_encode (value.static_key, value.endpoints, value.timestamp,
-                                      value.expires, NULL);
+  encoded = ep_presence_value_encode_full (value.static_key, value.endpoints, value.relays,
+                                           value.timestamp, value.expires, NULL);
   if (encoded == NULL)
     abort ();
   bytes = g_bytes_get_data (encoded, &len);
@@ -99,8 +110,13 @@ check_value (const uint8_t *data,
     abort ();
   if (memcmp (again.static_key, value.static_key, 32) != 0
       || again.timestamp != value.timestamp || again.expires != value.expires
-      || again.endpoints->len != value.endpoints->len)
+      || again.endpoints->len != value.endpoints->len
+      || again.relays->len != value.relays->len)
     abort ();
+  for (guint i = 0; i < value.relays->len; i++)
+    if (memcmp (((EpPresenceRelay *) value.relays->pdata[i])->key,
+                ((EpPresenceRelay *) again.relays->pdata[i])->key, 32) != 0)
+      abort ();
   for (guint i = 0; i < value.endpoints->len; i++)
     if (!g_inet_address_equal (g_inet_socket_address_get_address (value.endpoints->pdata[i]),
                                g_inet_socket_address_get_address (again.endpoints->pdata[i])))

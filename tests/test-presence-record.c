@@ -809,6 +809,141 @@ test_presence_chooser (void)
                    ==, "bad-signature");
 }
 
+/* Relays ride in the record: read back, bounded, and the whole put of the
+ * largest record still fits in a datagram of 1000 bytes. */
+static void
+test_presence_relays (void)
+{
+  g_autoptr(EpIdentity) identity = ep_identity_new_random ();
+  g_autoptr(GPtrArray) many = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) relays =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) ep_presence_relay_free);
+  g_autoptr(GPtrArray) two = endpoints_new ("192.0.2.1:8080", "[2001:db8::1]:8081", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EpPresenceRecord) record = NULL;
+  g_autoptr(EpPresenceRecord) valid = NULL;
+  g_autoptr(GByteArray) put = g_byte_array_new ();
+  g_autoptr(JsonNode) json = NULL;
+  EpPresenceRejection rejection;
+  EpPresenceItem item;
+  EpKrpcMsg msg = { 0 };
+  FakeClock clock = { 1000 };
+  guint8 target[20], k1[32], k2[32];
+  EpHlc hlc;
+
+  memset (k1, 0x11, 32);
+  memset (k2, 0x22, 32);
+  g_ptr_array_add (relays, ep_presence_relay_new (k1, two->pdata[0]));
+  g_ptr_array_add (relays, ep_presence_relay_new (k2, two->pdata[1]));
+  for (guint i = 0; i < EP_PRESENCE_MAX_V4; i++)
+    {
+      g_autoptr(GInetAddress) a = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+      g_ptr_array_add (many, g_inet_socket_address_new (a, (guint16) (1000 + i)));
+    }
+  for (guint i = 0; i < EP_PRESENCE_MAX_V6; i++)
+    {
+      g_autoptr(GInetAddress) a = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+      g_ptr_array_add (many, g_inet_socket_address_new (a, (guint16) (2000 + i)));
+    }
+
+  ep_hlc_init (&hlc, 0, fake_clock, &clock);
+  record = ep_presence_record_new_signed_full (identity, &hlc, many, relays, NOW, LIFETIME,
+                                               &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_bytes_get_size (record->v), <=, EP_PRESENCE_MAX_V);
+  g_assert_cmpuint (record->value.relays->len, ==, 2);
+
+  /* The put a node sends for it, with the longest token and tid we use. */
+  msg.kind = EP_KRPC_QUERY;
+  msg.method = EP_KRPC_PUT;
+  msg.tid_len = 4;
+  msg.token = (const guint8 *) "0123456789abcdef0123456789abcdef";
+  msg.token_len = 32;
+  msg.has_seq = TRUE;
+  msg.seq = G_MAXINT64;
+  msg.has_cas = TRUE;
+  msg.cas = G_MAXINT64;
+  msg.v = g_bytes_get_data (record->v, &msg.v_len);
+  msg.has_k = TRUE;
+  memcpy (msg.k, record->key, 32);
+  memcpy (msg.sig, record->signature, 64);
+  msg.salt = (const guint8 *) EP_PRESENCE_SALT;
+  msg.salt_len = EP_PRESENCE_SALT_LEN;
+  ep_krpc_encode (&msg, put);
+  g_test_message ("largest v with relays: %" G_GSIZE_FORMAT " bytes, its put %u bytes",
+                  g_bytes_get_size (record->v), put->len);
+  g_assert_cmpuint (put->len, <=, 1000);
+
+  /* A reader gets them back, keys and endpoints. */
+  item = item_of (record);
+  ep_presence_target (record->key, target);
+  valid = ep_presence_record_validate (&item, target, 0, NOW, &rejection);
+  g_assert_cmpint (rejection, ==, EP_PRESENCE_REJECT_NONE);
+  g_assert_cmpuint (valid->value.relays->len, ==, 2);
+  g_assert_cmpmem (((EpPresenceRelay *) valid->value.relays->pdata[0])->key, 32, k1, 32);
+  g_assert_cmpmem (((EpPresenceRelay *) valid->value.relays->pdata[1])->key, 32, k2, 32);
+  {
+    EpPresenceRelay *second = valid->value.relays->pdata[1];
+
+    g_assert_cmpuint (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (second->address)),
+                      ==, 8081);
+  }
+  json = ep_presence_record_to_json (valid);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+                      json_node_get_object (json), "relays")), ==, 2);
+
+  /* A record without relays reads as none. */
+  {
+    g_autoptr(EpPresenceRecord) bare = make_record (identity, 2000, NOW, two);
+
+    g_assert_nonnull (bare->value.relays);
+    g_assert_cmpuint (bare->value.relays->len, ==, 0);
+  }
+
+  /* Three are too many to write… */
+  g_ptr_array_add (relays, ep_presence_relay_new (k1, two->pdata[1]));
+  g_assert_null (ep_presence_value_encode_full (ep_identity_get_static_public_key (identity),
+                                                two, relays, NOW, NOW + 60, &error));
+  g_assert_error (error, EP_PRESENCE_RECORD_ERROR, EP_PRESENCE_RECORD_ERROR_TOO_MANY);
+  g_clear_error (&error);
+
+  /* …and a reader keeps the first two well-formed ones, skipping junk. */
+  {
+    g_autoptr(GByteArray) v = g_byte_array_new ();
+    EpPresenceValue value;
+    guint8 entry[38];
+
+    g_byte_array_append (v, (const guint8 *) "d2:e46:", 7);
+    g_byte_array_append (v, (const guint8 *) "\x7f\x00\x00\x01\x0f\xa0", 6);
+    g_byte_array_append (v, (const guint8 *) "3:expi1700007200e1:rl", 21);
+    g_byte_array_append (v, (const guint8 *) "i5e", 3);                 /* not bytes */
+    g_byte_array_append (v, (const guint8 *) "37:", 3);                 /* short */
+    g_byte_array_append (v, k1, 32);
+    g_byte_array_append (v, (const guint8 *) "\xc0\x00\x02\x01\x1f", 5);
+    memcpy (entry, k2, 32);
+    memcpy (entry + 32, "\xc0\x00\x02\x01\x00\x00", 6);            /* port 0 */
+    g_byte_array_append (v, (const guint8 *) "38:", 3);
+    g_byte_array_append (v, entry, 38);
+    for (guint i = 0; i < 3; i++)
+      {
+        memset (entry, 0x30 + i, 32);
+        memcpy (entry + 32, "\xc0\x00\x02\x01\x1f\x90", 6);
+        g_byte_array_append (v, (const guint8 *) "38:", 3);
+        g_byte_array_append (v, entry, 38);
+      }
+    g_byte_array_append (v, (const guint8 *) "e2:tsi1700000000e3:veri1e1:x32:", 31);
+    g_byte_array_append (v, k2, 32);
+    g_byte_array_append (v, (const guint8 *) "e", 1);
+
+    g_assert_true (ep_presence_value_parse (v->data, v->len, &value));
+    g_assert_cmpuint (value.endpoints->len, ==, 1);
+    g_assert_cmpuint (value.relays->len, ==, EP_PRESENCE_MAX_RELAYS);
+    g_assert_cmpuint (((EpPresenceRelay *) value.relays->pdata[0])->key[0], ==, 0x30);
+    g_assert_cmpuint (((EpPresenceRelay *) value.relays->pdata[1])->key[0], ==, 0x31);
+    ep_presence_value_clear (&value);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -830,6 +965,7 @@ main (int    argc,
   g_test_add_func ("/ep/presence-record/build-errors", test_presence_build_errors);
   g_test_add_func ("/ep/presence-record/seq-grows", test_presence_seq_grows);
   g_test_add_func ("/ep/presence-record/chooser", test_presence_chooser);
+  g_test_add_func ("/ep/presence-record/relays", test_presence_relays);
 
   return g_test_run ();
 }

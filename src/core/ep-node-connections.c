@@ -227,7 +227,8 @@ session_up (EpNodePeer *peer)
 
   peer->connect_backoff_ms = peer->node->timing.connect_retry_ms;
   peer->resolve_backoff_ms = 0;
-  if (address != NULL && !peer->stranger)
+  /* peer->address stays the direct one: a relayed path is ep-node-relay.c's. */
+  if (address != NULL && !peer->stranger && !EP_IS_RELAY_ADDRESS (address))
     {
       g_clear_object (&peer->address);
       peer->address = g_object_ref (address);
@@ -356,6 +357,21 @@ connect_peer (EpNode     *self,
     return;
   self->counters.connects++;
   peer->next_connect = now + (gint64) peer->connect_backoff_ms * 1000;
+  attach_session (peer, session);
+  g_object_unref (session);
+}
+
+/* Calls @peer on @address now (ep-node-relay.c: through a relay). */
+void
+ep_node_peer_connect_via (EpNodePeer     *peer,
+                          GSocketAddress *address)
+{
+  EpSession *session;
+
+  session = ep_session_manager_connect (peer->node->sessions, address, peer->key);
+  if (session == NULL)
+    return;
+  peer->node->counters.connects++;
   attach_session (peer, session);
   g_object_unref (session);
 }
@@ -524,7 +540,7 @@ ep_node_add_peer_address (EpNode         *self,
 
       /* Same family, another address: the peer restarted (a new port), and
        * our session is with the process that went away. */
-      if (current == NULL
+      if (current == NULL || EP_IS_RELAY_ADDRESS (current)
           || g_socket_address_get_family (current) != g_socket_address_get_family (address)
           || ep_node_same_address (current, address))
         return;

@@ -172,6 +172,7 @@ use_record (EpNode           *self,
         continue;
       if (peer->session != NULL
           && ep_session_get_state (peer->session) == EP_SESSION_STATE_CONNECTING
+          && !EP_IS_RELAY_ADDRESS (ep_session_get_remote_address (peer->session))
           && !ep_node_same_address (address, ep_session_get_remote_address (peer->session)))
         ep_session_close (peer->session);   /* calling a stale address */
       g_clear_object (&peer->address);

@@ -6,6 +6,7 @@
  * ep-node-delivery.c outbox, retransmission, frames in and out
  * ep-node-requests.c contact requests
  * ep-node-presence.c our presence record, resolving contacts'
+ * ep-node-relay.c    relays: our sessions with them, the fallback to them
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -20,6 +21,7 @@
 #include "ep-lan-discovery.h"
 #include "ep-node.h"
 #include "ep-rate-limit.h"
+#include "ep-relay-address.h"
 
 G_BEGIN_DECLS
 
@@ -71,6 +73,8 @@ typedef struct
   gint64          typing_in_until;  /* its typing ends then unless refreshed; 0: not typing */
 } EpNodePeer;
 
+typedef struct _EpNodeRelay EpNodeRelay;
+
 struct _EpNode
 {
   GObject           parent_instance;
@@ -101,6 +105,7 @@ struct _EpNode
   gboolean          started;
   gboolean          publishing;
   GCancellable     *cancellable;
+  EpNodeRelay      *relay;            /* ep-node-relay.c */
 };
 
 /* ep-node.c */
@@ -132,6 +137,8 @@ void         ep_node_connections_stop      (EpNode          *self);
 void         ep_node_connections_watch_lan (EpNode          *self);
 void         ep_node_connect_soon          (EpNode          *self,
                                             EpNodePeer      *peer);
+void         ep_node_peer_connect_via      (EpNodePeer      *peer,
+                                            GSocketAddress  *address);
 
 /* ep-node-delivery.c */
 void         ep_node_delivery_load_outbox  (EpNode          *self,
@@ -154,6 +161,11 @@ void         ep_node_presence_start        (EpNode          *self);
 void         ep_node_presence_stop         (EpNode          *self);
 void         ep_node_presence_pump         (EpNodePeer      *peer,
                                             gint64           now);
+
+/* ep-node-relay.c */
+void         ep_node_relay_start           (EpNode          *self);
+void         ep_node_relay_stop            (EpNode          *self);
+void         ep_node_relay_free            (EpNode          *self);
 
 /* ep-node-requests.c */
 gboolean     ep_node_requests_incoming     (EpNode          *self,

@@ -87,12 +87,14 @@ static gboolean
 address_allowed (EpNode    *self,
                  EpSession *session)
 {
-  GSocketAddress *address = ep_session_get_remote_address (session);
+  /* Through a relay, the relay's address: it stands for its clients as a NAT would. */
+  GInetSocketAddress *address =
+    ep_socket_address_get_transport (ep_session_get_remote_address (session));
   GInetAddress *inet;
 
-  if (!G_IS_INET_SOCKET_ADDRESS (address))
+  if (address == NULL)
     return FALSE;
-  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+  inet = g_inet_socket_address_get_address (address);
   return ep_rate_limit_allow (self->request_by_address, g_inet_address_to_bytes (inet),
                               g_inet_address_get_native_size (inet), g_get_monotonic_time ());
 }

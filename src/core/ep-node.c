@@ -70,6 +70,7 @@ ep_node_finalize (GObject *object)
 
   g_clear_pointer (&self->peers, g_hash_table_unref);
   g_clear_pointer (&self->hints, g_hash_table_unref);
+  ep_node_relay_free (self);
   g_clear_pointer (&self->profile, json_object_unref);
   ep_node_settings_clear (&self->settings);
   g_free (self->name);
@@ -558,6 +559,7 @@ ep_node_stop (EpNode *self)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   ep_node_connections_stop (self);
+  ep_node_relay_stop (self);
   ep_node_presence_stop (self);
 
   if (self->dht != NULL && ep_dht_get_n_nodes (self->dht) > 0)
@@ -594,6 +596,7 @@ ep_node_finish_start (EpNode *self)
 
   ep_node_connections_start (self);
   ep_node_presence_start (self);
+  ep_node_relay_start (self);
 
   if (self->settings.lan_discovery)
     {

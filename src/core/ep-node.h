@@ -44,6 +44,15 @@
  * key are within their rate limits; at most EP_NODE_MAX_PENDING_REQUESTS
  * wait for an answer.
  *
+ * Relays (ep-node-relay.c): ep_node_add_relay() keeps a session with a
+ * relay (`encryptedp2p-node serve --relay`) and lists it in our presence
+ * record. A contact with no direct session after relay_grace_ms of trying
+ * is called through a relay it published, else one of ours; the end-to-end
+ * session runs inside the relayed path, the relay never reads it. A
+ * relayed contact moves to the direct path when a rekey sent there is
+ * answered (tried after relay_probe_ms, then less and less often).
+ * ep_node_get_path() tells which path a contact is on.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -110,6 +119,8 @@ typedef struct
   gboolean dht_one_address;   /* tests: a whole DHT on one loopback address */
   guint typing_refresh_ms;    /* 0: 3000, at most one "typing" frame this often */
   guint typing_timeout_ms;    /* 0: 6000, a contact's typing ends without a refresh */
+  guint relay_grace_ms;       /* 0: 4000: direct attempts before a relay is tried */
+  guint relay_probe_ms;       /* 0: 15000: first try of the direct path while relayed, doubling */
 } EpNodeTiming;
 
 typedef struct
@@ -132,6 +143,16 @@ typedef struct
   guint64 presence_failed;
   guint64 typing_received;        /* "typing" and "stopped" frames from contacts */
 } EpNodeCounters;
+
+/* How a contact is reached (ep_node_get_path()). */
+typedef enum
+{
+  EP_NODE_PATH_NONE,      /* no session */
+  EP_NODE_PATH_DIRECT,
+  EP_NODE_PATH_RELAY,     /* through a relay (ep_node_add_relay(), or one the contact published) */
+} EpNodePath;
+
+#define EP_NODE_MAX_RELAYS 8
 
 #define EP_TYPE_NODE (ep_node_get_type ())
 
@@ -201,6 +222,15 @@ void            ep_node_add_peer_address       (EpNode              *self,
                                                 const guint8         key[32],
                                                 GSocketAddress      *address);
 gboolean        ep_node_is_connected           (EpNode              *self,
+                                                const guint8         key[32]);
+
+/* Relays (ep-node-relay.c): a relay we keep a session with and publish in
+ * our presence record; contacts we cannot reach directly within
+ * relay_grace_ms are reached through one of theirs or ours. */
+gboolean        ep_node_add_relay              (EpNode              *self,
+                                                const guint8         key[32],
+                                                GSocketAddress      *address);
+EpNodePath      ep_node_get_path               (EpNode              *self,
                                                 const guint8         key[32]);
 
 /* Contacts and requests */

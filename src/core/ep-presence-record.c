@@ -192,6 +192,58 @@ ep_presence_value_encode (const guint8   static_key[32],
                           gint64         expires,
                           GError       **error)
 {
+  return ep_presence_value_encode_full (static_key, endpoints, NULL, timestamp, expires, error);
+}
+
+/* Appends the "r" entries: key ‖ compact endpoint each. */
+static gboolean
+encode_relays (GPtrArray   *relays,
+               GByteArray  *out,
+               GError     **error)
+{
+  if (relays->len > EP_PRESENCE_MAX_RELAYS)
+    {
+      g_set_error (error, EP_PRESENCE_RECORD_ERROR, EP_PRESENCE_RECORD_ERROR_TOO_MANY,
+                   _("Too many relays to publish: %u, at most %d"), relays->len,
+                   EP_PRESENCE_MAX_RELAYS);
+      return FALSE;
+    }
+  ep_benc_put_list_begin (out);
+  for (guint i = 0; i < relays->len; i++)
+    {
+      EpPresenceRelay *relay = relays->pdata[i];
+      g_autoptr(GByteArray) v4 = g_byte_array_new ();
+      g_autoptr(GByteArray) v6 = g_byte_array_new ();
+      g_autoptr(GByteArray) entry = g_byte_array_new ();
+
+      if (!compact_endpoint (relay->address, v4, v6, error))
+        return FALSE;
+      g_byte_array_append (entry, relay->key, 32);
+      g_byte_array_append (entry, v4->data, v4->len);
+      g_byte_array_append (entry, v6->data, v6->len);
+      ep_benc_put_bytes (out, entry->data, entry->len);
+    }
+  ep_benc_put_end (out);
+  return TRUE;
+}
+
+/**
+ * ep_presence_value_encode_full:
+ * @relays: (nullable) (element-type EpPresenceRelay): relays we can be
+ *   reached through, at most %EP_PRESENCE_MAX_RELAYS
+ *
+ * Like ep_presence_value_encode(), with relays.
+ *
+ * Returns: (transfer full) (nullable): the bencoded v
+ */
+GBytes *
+ep_presence_value_encode_full (const guint8   static_key[32],
+                               GPtrArray     *endpoints,
+                               GPtrArray     *relays,
+                               gint64         timestamp,
+                               gint64         expires,
+                               GError       **error)
+{
   g_autoptr(GByteArray) v4 = g_byte_array_new ();
   g_autoptr(GByteArray) v6 = g_byte_array_new ();
   g_autoptr(GByteArray) out = g_byte_array_sized_new (512);
@@ -233,6 +285,12 @@ ep_presence_value_encode (const guint8   static_key[32],
     }
   ep_benc_put_string (out, "exp");
   ep_benc_put_int (out, expires);
+  if (relays != NULL && relays->len > 0)
+    {
+      ep_benc_put_string (out, "r");
+      if (!encode_relays (relays, out, error))
+        return NULL;
+    }
   ep_benc_put_string (out, "ts");
   ep_benc_put_int (out, timestamp);
   ep_benc_put_string (out, "ver");
@@ -268,6 +326,37 @@ optional_endpoints (const EpBenc *root,
     return FALSE;
   data = ep_benc_get_bytes (value, &len);
   return parse_endpoints (data, len, item_len, max_count, endpoints);
+}
+
+/* Keeps the first well-formed relays of "r"; anything else there is
+ * skipped, so that later versions may write more. */
+static GPtrArray *
+parse_relays (const EpBenc *root)
+{
+  GPtrArray *relays = g_ptr_array_new_with_free_func ((GDestroyNotify) ep_presence_relay_free);
+  const EpBenc *list = ep_benc_dict_lookup (root, "r");
+  guint n;
+
+  if (list == NULL || ep_benc_type (list) != EP_BENC_LIST)
+    return relays;
+  n = ep_benc_list_length (list);
+  for (guint i = 0; i < n && relays->len < EP_PRESENCE_MAX_RELAYS; i++)
+    {
+      const EpBenc *item = ep_benc_list_nth (list, i);
+      g_autoptr(GPtrArray) endpoint = g_ptr_array_new_with_free_func (g_object_unref);
+      const guint8 *data;
+      gsize len = 0;
+
+      if (ep_benc_type (item) != EP_BENC_BYTES)
+        continue;
+      data = ep_benc_get_bytes (item, &len);
+      if ((len != 32 + V4_LEN && len != 32 + V6_LEN)
+          || !parse_endpoints (data + 32, len - 32, len - 32, 1, endpoint)
+          || endpoint->len != 1)
+        continue;
+      g_ptr_array_add (relays, ep_presence_relay_new (data, endpoint->pdata[0]));
+    }
+  return relays;
 }
 
 /**
@@ -329,6 +418,7 @@ ep_presence_value_parse (const guint8    *v,
   out->expires = exp;
   out->version = ver;
   out->endpoints = g_steal_pointer (&endpoints);
+  out->relays = parse_relays (root);
   return TRUE;
 }
 
@@ -342,6 +432,38 @@ ep_presence_value_clear (EpPresenceValue *value)
   g_return_if_fail (value != NULL);
 
   g_clear_pointer (&value->endpoints, g_ptr_array_unref);
+  g_clear_pointer (&value->relays, g_ptr_array_unref);
+}
+
+/**
+ * ep_presence_relay_new:
+ * @key: the relay's identity key
+ * @address: where it listens, a #GInetSocketAddress
+ *
+ * Returns: (transfer full): a relay entry
+ */
+EpPresenceRelay *
+ep_presence_relay_new (const guint8    key[32],
+                       GSocketAddress *address)
+{
+  EpPresenceRelay *relay;
+
+  g_return_val_if_fail (key != NULL, NULL);
+  g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (address), NULL);
+
+  relay = g_new0 (EpPresenceRelay, 1);
+  memcpy (relay->key, key, 32);
+  relay->address = g_object_ref (address);
+  return relay;
+}
+
+void
+ep_presence_relay_free (EpPresenceRelay *relay)
+{
+  if (relay == NULL)
+    return;
+  g_clear_object (&relay->address);
+  g_free (relay);
 }
 
 /* ---- records -------------------------------------------------------------- */
@@ -382,6 +504,28 @@ ep_presence_record_new_signed (EpIdentity  *identity,
                                gint64       lifetime,
                                GError     **error)
 {
+  return ep_presence_record_new_signed_full (identity, hlc, endpoints, NULL, now, lifetime,
+                                             error);
+}
+
+/**
+ * ep_presence_record_new_signed_full:
+ * @relays: (nullable) (element-type EpPresenceRelay): relays we can be
+ *   reached through, at most %EP_PRESENCE_MAX_RELAYS
+ *
+ * Like ep_presence_record_new_signed(), with relays.
+ *
+ * Returns: (transfer full) (nullable): the record
+ */
+EpPresenceRecord *
+ep_presence_record_new_signed_full (EpIdentity  *identity,
+                                    EpHlc       *hlc,
+                                    GPtrArray   *endpoints,
+                                    GPtrArray   *relays,
+                                    gint64       now,
+                                    gint64       lifetime,
+                                    GError     **error)
+{
   g_autoptr(EpPresenceRecord) record = NULL;
   g_autoptr(GByteArray) message = NULL;
   g_autoptr(GBytes) v = NULL;
@@ -402,8 +546,8 @@ ep_presence_record_new_signed (EpIdentity  *identity,
       return NULL;
     }
 
-  v = ep_presence_value_encode (ep_identity_get_static_public_key (identity), endpoints,
-                                now, now + lifetime, error);
+  v = ep_presence_value_encode_full (ep_identity_get_static_public_key (identity), endpoints,
+                                     relays, now, now + lifetime, error);
   if (v == NULL)
     return NULL;
   if (!ep_hlc_next (hlc, &seq, error))
@@ -553,6 +697,23 @@ ep_presence_record_to_json (const EpPresenceRecord *record)
         g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (record->value.endpoints->pdata[i]));
 
       json_builder_add_string_value (builder, text);
+    }
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "relays");
+  json_builder_begin_array (builder);
+  for (guint i = 0; record->value.relays != NULL && i < record->value.relays->len; i++)
+    {
+      EpPresenceRelay *relay = record->value.relays->pdata[i];
+      g_autofree char *relay_key = to_hex (relay->key, 32);
+      g_autofree char *text =
+        g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (relay->address));
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "key");
+      json_builder_add_string_value (builder, relay_key);
+      json_builder_set_member_name (builder, "endpoint");
+      json_builder_add_string_value (builder, text);
+      json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
   json_builder_end_object (builder);

@@ -13,6 +13,11 @@
  *     "e4"  n × 6 bytes: IPv4 address ‖ port (big-endian), 0 ≤ n ≤ 8; optional
  *     "e6"  n × 18 bytes: IPv6 address ‖ port (big-endian), 0 ≤ n ≤ 8; optional
  *     "exp" integer: expiry, Unix seconds; ts < exp ≤ ts + EP_PRESENCE_MAX_LIFETIME
+ *     "r"   list of byte strings, each a relay we keep a session with: its
+ *           identity key[32] ‖ compact endpoint (6 or 18 bytes); optional, at
+ *           most EP_PRESENCE_MAX_RELAYS written. Readers keep the first
+ *           EP_PRESENCE_MAX_RELAYS well-formed entries and skip the rest, and
+ *           ignore an "r" that is not a list.
  *     "ts"  integer: when it was made, Unix seconds, > 0
  *     "ver" integer: EP_PRESENCE_VERSION
  *     "x"   32 bytes: the X25519 static key for Noise (not all zero)
@@ -53,6 +58,7 @@ G_BEGIN_DECLS
 #define EP_PRESENCE_MAX_V             750
 #define EP_PRESENCE_MAX_V4            8
 #define EP_PRESENCE_MAX_V6            8
+#define EP_PRESENCE_MAX_RELAYS        2
 #define EP_PRESENCE_MAX_FUTURE        300            /* seconds */
 #define EP_PRESENCE_MAX_LIFETIME      (24 * 3600)    /* seconds */
 #define EP_PRESENCE_DEFAULT_LIFETIME  (2 * 3600)     /* seconds; republished every 30 min */
@@ -79,6 +85,13 @@ typedef enum
   EP_PRESENCE_N_REJECTIONS
 } EpPresenceRejection;
 
+/* A relay a user can be reached through. */
+typedef struct
+{
+  guint8          key[32];
+  GSocketAddress *address;   /* a GInetSocketAddress */
+} EpPresenceRelay;
+
 /* The decoded v. */
 typedef struct
 {
@@ -87,6 +100,7 @@ typedef struct
   gint64      expires;
   gint64      version;
   GPtrArray  *endpoints;     /* of GInetSocketAddress: IPv4 ones, then IPv6, in wire order */
+  GPtrArray  *relays;        /* of EpPresenceRelay, at most EP_PRESENCE_MAX_RELAYS */
 } EpPresenceValue;
 
 typedef struct
@@ -130,9 +144,20 @@ const char          *ep_presence_rejection_to_string    (EpPresenceRejection    
 void                 ep_presence_target                 (const guint8               key[32],
                                                          guint8                     target[20]);
 
+EpPresenceRelay     *ep_presence_relay_new              (const guint8               key[32],
+                                                         GSocketAddress            *address);
+void                 ep_presence_relay_free             (EpPresenceRelay           *relay);
+
 /* Encoding and decoding of v alone. */
 GBytes              *ep_presence_value_encode           (const guint8               static_key[32],
                                                          GPtrArray                 *endpoints,
+                                                         gint64                     timestamp,
+                                                         gint64                     expires,
+                                                         GError                   **error);
+/* @relays: (nullable) (element-type EpPresenceRelay): at most EP_PRESENCE_MAX_RELAYS */
+GBytes              *ep_presence_value_encode_full      (const guint8               static_key[32],
+                                                         GPtrArray                 *endpoints,
+                                                         GPtrArray                 *relays,
                                                          gint64                     timestamp,
                                                          gint64                     expires,
                                                          GError                   **error);
@@ -148,6 +173,13 @@ EpPresenceRecord    *ep_presence_record_new_signed      (EpIdentity             
                                                          gint64                     now,
                                                          gint64                     lifetime,
                                                          GError                   **error);
+EpPresenceRecord    *ep_presence_record_new_signed_full (EpIdentity                *identity,
+                                                         EpHlc                     *hlc,
+                                                         GPtrArray                 *endpoints,
+                                                         GPtrArray                 *relays,
+                                                         gint64                     now,
+                                                         gint64                     lifetime,
+                                                         GError                   **error);
 /* A received item, checked as described above. @min_seq: the last seq
  * accepted for this contact, 0 for none; @now: Unix seconds. */
 EpPresenceRecord    *ep_presence_record_validate        (const EpPresenceItem      *item,
@@ -157,7 +189,8 @@ EpPresenceRecord    *ep_presence_record_validate        (const EpPresenceItem   
                                                          EpPresenceRejection       *rejection);
 void                 ep_presence_record_free            (EpPresenceRecord          *record);
 /* {"key": HEX, "seq": N, "timestamp": N, "expires": N, "version": N,
- *  "static_key": HEX, "endpoints": ["1.2.3.4:5", "[::1]:5", …]} */
+ *  "static_key": HEX, "endpoints": ["1.2.3.4:5", "[::1]:5", …],
+ *  "relays": [{"key": HEX, "endpoint": "1.2.3.4:5"}, …]} */
 JsonNode            *ep_presence_record_to_json         (const EpPresenceRecord    *record);
 
 EpPresenceChooser   *ep_presence_chooser_new            (const guint8               target[20],

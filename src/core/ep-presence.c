@@ -36,6 +36,7 @@ struct _EpPresence
   guint                  republish_seconds;
 
   GPtrArray             *endpoints;         /* GInetSocketAddress */
+  GPtrArray             *relays;            /* EpPresenceRelay */
   gboolean               started;
   gboolean               publishing;
   gboolean               republish_pending;
@@ -138,6 +139,7 @@ ep_presence_finalize (GObject *object)
 
   g_clear_pointer (&self->seq_path, g_free);
   g_clear_pointer (&self->endpoints, g_ptr_array_unref);
+  g_clear_pointer (&self->relays, g_ptr_array_unref);
   g_clear_pointer (&self->last_seqs, g_hash_table_unref);
 
   G_OBJECT_CLASS (ep_presence_parent_class)->finalize (object);
@@ -182,6 +184,7 @@ ep_presence_init (EpPresence *self)
   self->n_paths = EP_DHT_DEFAULT_PATHS;
   self->republish_seconds = EP_PRESENCE_REPUBLISH_SECONDS;
   self->endpoints = g_ptr_array_new_with_free_func (g_object_unref);
+  self->relays = g_ptr_array_new_with_free_func ((GDestroyNotify) ep_presence_relay_free);
   self->last_seqs = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
                                            (GDestroyNotify) g_bytes_unref, g_free);
 }
@@ -362,9 +365,10 @@ ep_presence_publish_async (EpPresence          *self,
       return;
     }
 
-  data->record = ep_presence_record_new_signed (self->identity, &self->hlc, self->endpoints,
-                                                now_us (self) / G_USEC_PER_SEC, self->lifetime,
-                                                &error);
+  data->record = ep_presence_record_new_signed_full (self->identity, &self->hlc,
+                                                     self->endpoints, self->relays,
+                                                     now_us (self) / G_USEC_PER_SEC,
+                                                     self->lifetime, &error);
   if (data->record == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -521,6 +525,50 @@ ep_presence_set_endpoints (EpPresence *self,
     return;
   g_ptr_array_unref (self->endpoints);
   self->endpoints = g_steal_pointer (&copy);
+  if (self->started)
+    republish (self);
+}
+
+/**
+ * ep_presence_set_relays:
+ * @relays: (element-type EpPresenceRelay): the relays we keep a session
+ *   with; the first %EP_PRESENCE_MAX_RELAYS are published
+ *
+ * Republishes at once when started and they changed.
+ */
+void
+ep_presence_set_relays (EpPresence *self,
+                        GPtrArray  *relays)
+{
+  g_autoptr(GPtrArray) copy = NULL;
+  gboolean same;
+
+  g_return_if_fail (EP_IS_PRESENCE (self));
+  g_return_if_fail (relays != NULL);
+
+  copy = g_ptr_array_new_with_free_func ((GDestroyNotify) ep_presence_relay_free);
+  for (guint i = 0; i < relays->len && i < EP_PRESENCE_MAX_RELAYS; i++)
+    {
+      EpPresenceRelay *relay = relays->pdata[i];
+
+      g_ptr_array_add (copy, ep_presence_relay_new (relay->key, relay->address));
+    }
+  same = copy->len == self->relays->len;
+  for (guint i = 0; same && i < copy->len; i++)
+    {
+      EpPresenceRelay *x = copy->pdata[i], *y = self->relays->pdata[i];
+
+      same = memcmp (x->key, y->key, 32) == 0
+             && g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (x->address))
+                == g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (y->address))
+             && g_inet_address_equal (
+                  g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (x->address)),
+                  g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (y->address)));
+    }
+  if (same)
+    return;
+  g_ptr_array_unref (self->relays);
+  self->relays = g_steal_pointer (&copy);
   if (self->started)
     republish (self);
 }

@@ -84,6 +84,11 @@ void                ep_presence_set_clock        (EpPresence           *self,
  * once when started and they changed. */
 void                ep_presence_set_endpoints    (EpPresence           *self,
                                                   GPtrArray            *endpoints);
+/* (element-type EpPresenceRelay): the relays we use (at most
+ * EP_PRESENCE_MAX_RELAYS are published); copied. Republishes at once when
+ * started and they changed. */
+void                ep_presence_set_relays       (EpPresence           *self,
+                                                  GPtrArray            *relays);
 /* Publishes now, then on endpoint changes and every 30 minutes. */
 void                ep_presence_start            (EpPresence           *self);
 void                ep_presence_stop             (EpPresence           *self);

@@ -10,8 +10,9 @@
  * Denial of service: an INIT must carry mac1, keyed by our identity key,
  * which anyone who may call us knows (it is in the contact ID). Under load
  * (too many pending responder handshakes) it must also carry mac2, keyed by
- * a cookie we hand out in a COOKIE reply: a MAC of the source address under
- * a rotating secret. Producing that reply allocates nothing, so a flood of
+ * a cookie we hand out in a COOKIE reply: a MAC of the source address (on a
+ * relayed path: of the relay and the peer key it vouches for) under a
+ * rotating secret. Producing that reply allocates nothing, so a flood of
  * initiations from forged addresses costs no memory; a hard bound limits
  * the rest.
  *
@@ -61,29 +62,30 @@ static gboolean
 addresses_equal (GSocketAddress *a,
                  GSocketAddress *b)
 {
-  GInetSocketAddress *ia = G_INET_SOCKET_ADDRESS (a);
-  GInetSocketAddress *ib = G_INET_SOCKET_ADDRESS (b);
-
-  return g_inet_socket_address_get_port (ia) == g_inet_socket_address_get_port (ib)
-         && g_inet_address_equal (g_inet_socket_address_get_address (ia),
-                                  g_inet_socket_address_get_address (ib));
+  return ep_socket_address_equal (a, b);
 }
 
+/* A MAC of who sent it: IP and port, or on a relayed path the relay and
+ * the peer key it vouches for. */
 static void
 make_cookie (const guint8   *secret,
              GSocketAddress *from,
              guint8         *cookie)
 {
-  GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (from);
-  GInetAddress *address = g_inet_socket_address_get_address (inet);
-  guint16 port = g_inet_socket_address_get_port (inet);
-  guint8 buf[16 + 2];
-  gsize len = g_inet_address_get_native_size (address);
+  guint8 buf[65];
+  gsize len = ep_socket_address_get_identity_bytes (from, buf);
 
-  memcpy (buf, g_inet_address_to_bytes (address), len);
-  buf[len] = (guint8) (port >> 8);
-  buf[len + 1] = (guint8) port;
-  mac (secret, 32, buf, len + 2, cookie);
+  mac (secret, 32, buf, len, cookie);
+}
+
+/* On a relayed path the peer must be who the relay says sent it. */
+static gboolean
+relay_peer_matches (GSocketAddress *from,
+                    const guint8   *identity)
+{
+  return !EP_IS_RELAY_ADDRESS (from)
+         || sodium_memcmp (ep_relay_address_get_peer_key (EP_RELAY_ADDRESS (from)), identity,
+                           32) == 0;
 }
 
 void
@@ -215,6 +217,36 @@ void
 ep_session_manager_begin_handshake (EpSessionManager *self,
                                     EpSession        *session)
 {
+  ep_session_manager_begin_handshake_to (self, session, NULL);
+}
+
+/*
+ * ep_session_manager_probe:
+ * @address: another path to the peer of an established session
+ *
+ * Rekeys @session over @address: if the peer answers there, both sides
+ * have seen the other's packets on that path and move the session to it
+ * (a relayed session going direct); if not, the handshake times out and
+ * the session stays where it is.
+ *
+ * Returns: whether a handshake started (not while another one runs)
+ */
+gboolean
+ep_session_manager_probe (EpSessionManager *self,
+                          EpSession        *session,
+                          GSocketAddress   *address)
+{
+  if (!ep_session_can_rekey (session))
+    return FALSE;
+  ep_session_manager_begin_handshake_to (self, session, address);
+  return ep_session_get_handshake (session) != NULL;
+}
+
+void
+ep_session_manager_begin_handshake_to (EpSessionManager *self,
+                                       EpSession        *session,
+                                       GSocketAddress   *address)
+{
   g_autoptr(GError) error = NULL;
   EpHandshake *handshake;
   guint8 padding[EP_INIT_PADDING] = { 0 };
@@ -230,7 +262,8 @@ ep_session_manager_begin_handshake (EpSessionManager *self,
                                              (const guint8 *) EP_SESSION_PROLOGUE,
                                              strlen (EP_SESSION_PROLOGUE), self->static_sk);
   handshake->session = g_object_ref (session);
-  handshake->address = g_object_ref (ep_session_get_remote_address (session));
+  handshake->address = g_object_ref (address != NULL ? address
+                                                     : ep_session_get_remote_address (session));
   memcpy (handshake->peer_identity, ep_session_peek_identity (session), 32);
   handshake->local_index = ep_session_manager_new_index (self, NULL, handshake);
   handshake->started_us = now;
@@ -295,7 +328,8 @@ ep_session_manager_handle_response (EpSessionManager *self,
   if (!ep_noise_handshake_read_message (work, data + 9, EP_RESPONSE_NOISE_LEN, payload,
                                         sizeof payload, &payload_len, NULL)
       || !check_identity_payload (payload, payload_len,
-                                  ep_noise_handshake_get_remote_static (work), identity))
+                                  ep_noise_handshake_get_remote_static (work), identity)
+      || !relay_peer_matches (from, identity))
     {
       self->counters.dropped_handshake++;
       return;
@@ -650,7 +684,8 @@ ep_session_manager_handle_final (EpSessionManager *self,
   if (!ep_noise_handshake_read_message (work, data + 5, EP_FINAL_NOISE_LEN, payload,
                                         sizeof payload, &payload_len, NULL)
       || !check_identity_payload (payload, payload_len,
-                                  ep_noise_handshake_get_remote_static (work), identity))
+                                  ep_noise_handshake_get_remote_static (work), identity)
+      || !relay_peer_matches (from, identity))
     {
       self->counters.dropped_handshake++;
       return;

@@ -50,6 +50,8 @@ static const EpSessionTiming default_timing = {
   .idle_timeout_ms = 45000,
   .old_keys_ms = 15000,
   .cookie_secret_ms = 120000,
+  .relay_keepalive_ms = 25000,
+  .relay_idle_timeout_ms = 80000,
 };
 
 G_DEFINE_FINAL_TYPE (EpSessionManager, ep_session_manager, G_TYPE_OBJECT)
@@ -252,6 +254,9 @@ ep_session_manager_send_datagram (EpSessionManager *self,
 {
   g_autoptr(GError) error = NULL;
 
+  if (EP_IS_RELAY_ADDRESS (to))
+    return self->relay_func != NULL
+           && self->relay_func (self, to, data, len, self->relay_data);
   if (self->udp == NULL)
     return FALSE;
   if (!ep_udp_send (self->udp, to, data, len, &error))
@@ -342,7 +347,7 @@ ep_session_manager_handle_datagram (EpSessionManager *self,
   EpIndexEntry *entry;
   EpKeypair *keypair;
 
-  if (len == 0 || !G_IS_INET_SOCKET_ADDRESS (from))
+  if (len == 0 || !(G_IS_INET_SOCKET_ADDRESS (from) || EP_IS_RELAY_ADDRESS (from)))
     {
       self->counters.dropped_malformed++;
       return;
@@ -444,7 +449,8 @@ ep_session_manager_get_identity (EpSessionManager *self)
 
 /**
  * ep_session_manager_connect:
- * @address: where the peer is, an inet socket address
+ * @address: where the peer is, an inet socket address or a relayed path
+ *   (#EpRelayAddress)
  * @identity: the peer's Ed25519 identity key, 32 bytes; the handshake
  *   fails unless the peer proves it holds it
  *
@@ -462,7 +468,8 @@ ep_session_manager_connect (EpSessionManager *self,
   EpSession *session;
 
   g_return_val_if_fail (EP_IS_SESSION_MANAGER (self), NULL);
-  g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (address), NULL);
+  g_return_val_if_fail (G_IS_INET_SOCKET_ADDRESS (address) || EP_IS_RELAY_ADDRESS (address),
+                        NULL);
   g_return_val_if_fail (identity != NULL, NULL);
 
   key = g_bytes_new (identity, 32);
@@ -477,8 +484,17 @@ ep_session_manager_connect (EpSessionManager *self,
         {
           ep_session_set_address (session, address);
           if (handshake != NULL
-              && ep_noise_handshake_get_role (handshake->noise) == EP_NOISE_ROLE_INITIATOR)
-            g_set_object (&handshake->address, address);
+              && ep_noise_handshake_get_role (handshake->noise) == EP_NOISE_ROLE_INITIATOR
+              && !ep_socket_address_equal (handshake->address, address))
+            {
+              g_set_object (&handshake->address, address);
+              /* A relay after direct attempts: call through it at once. */
+              if (EP_IS_RELAY_ADDRESS (address))
+                {
+                  handshake->retry_ms = self->timing.handshake_retry_ms;
+                  handshake->next_retry_us = g_get_monotonic_time ();
+                }
+            }
         }
       return g_object_ref (session);
     }
@@ -563,6 +579,8 @@ ep_session_manager_set_timing (EpSessionManager      *self,
   DEFAULT (idle_timeout_ms);
   DEFAULT (old_keys_ms);
   DEFAULT (cookie_secret_ms);
+  DEFAULT (relay_keepalive_ms);
+  DEFAULT (relay_idle_timeout_ms);
 #undef DEFAULT
   start_tick (self);
 }
@@ -605,4 +623,44 @@ ep_session_manager_get_counters (EpSessionManager *self)
   g_return_val_if_fail (EP_IS_SESSION_MANAGER (self), NULL);
 
   return &self->counters;
+}
+
+/**
+ * ep_session_manager_set_relay_func:
+ * @func: (nullable): sends datagrams on relayed paths; %NULL drops them
+ * @user_data: for @func; not owned
+ *
+ * Sessions whose address is an #EpRelayAddress send through @func (the
+ * relay client installs it).
+ */
+void
+ep_session_manager_set_relay_func (EpSessionManager   *self,
+                                   EpSessionRelayFunc  func,
+                                   gpointer            user_data)
+{
+  g_return_if_fail (EP_IS_SESSION_MANAGER (self));
+
+  self->relay_func = func;
+  self->relay_data = user_data;
+}
+
+/**
+ * ep_session_manager_receive_relayed:
+ * @from: the relayed path it came on, an #EpRelayAddress
+ * @data: (array length=len): a session datagram a relay delivered, untrusted
+ * @len: its length
+ *
+ * Handles a datagram as if it had come from @from on the socket.
+ */
+void
+ep_session_manager_receive_relayed (EpSessionManager *self,
+                                    GSocketAddress   *from,
+                                    const guint8     *data,
+                                    gsize             len)
+{
+  g_return_if_fail (EP_IS_SESSION_MANAGER (self));
+  g_return_if_fail (EP_IS_RELAY_ADDRESS (from));
+  g_return_if_fail (data != NULL || len == 0);
+
+  ep_session_manager_handle_datagram (self, from, data, len);
 }

@@ -6,6 +6,13 @@
  * ::incoming, for incoming ones. Holds our Ed25519 identity key and X25519
  * static key as raw bytes.
  *
+ * A session's address is an inet socket address or a relayed path
+ * (EpRelayAddress): datagrams for a relayed path go to the relay hook
+ * (ep_session_manager_set_relay_func()), datagrams a relay delivered come
+ * in through ep_session_manager_receive_relayed(). Cookies, address
+ * comparisons and the simultaneous-open rule treat both kinds alike, and a
+ * handshake on a relayed path must prove the key the relay named.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -31,6 +38,10 @@ typedef struct
   guint   idle_timeout_ms;         /* 45000: close when we heard nothing for so long */
   guint   old_keys_ms;             /* 15000: keep the previous keys for late packets */
   guint   cookie_secret_ms;        /* 120000: cookie secret rotation */
+  /* Sessions on a relayed path (EpRelayAddress) and sessions with a relay
+   * keep the idle budget: at most one keepalive per this long. */
+  guint   relay_keepalive_ms;      /* 25000 */
+  guint   relay_idle_timeout_ms;   /* 80000 */
 } EpSessionTiming;
 
 typedef struct
@@ -54,6 +65,14 @@ typedef struct
 
 G_DECLARE_FINAL_TYPE (EpSessionManager, ep_session_manager, EP, SESSION_MANAGER, GObject)
 
+/* Sends one session datagram on a relayed path (@to is an EpRelayAddress);
+ * TRUE when it left or waits to leave. */
+typedef gboolean (*EpSessionRelayFunc) (EpSessionManager *manager,
+                                        GSocketAddress   *to,
+                                        const guint8     *data,
+                                        gsize             len,
+                                        gpointer          user_data);
+
 EpSessionManager *ep_session_manager_new            (EpUdp                 *udp,
                                                      const guint8          *identity_secret,
                                                      const guint8          *static_secret);
@@ -74,5 +93,12 @@ void              ep_session_manager_set_load_threshold (EpSessionManager  *self
 void              ep_session_manager_set_max_pending (EpSessionManager     *self,
                                                       guint                 pending);
 const EpSessionManagerCounters *ep_session_manager_get_counters (EpSessionManager *self);
+void              ep_session_manager_set_relay_func (EpSessionManager      *self,
+                                                     EpSessionRelayFunc     func,
+                                                     gpointer               user_data);
+void              ep_session_manager_receive_relayed (EpSessionManager     *self,
+                                                      GSocketAddress       *from,
+                                                      const guint8         *data,
+                                                      gsize                 len);
 
 G_END_DECLS

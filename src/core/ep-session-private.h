@@ -20,6 +20,7 @@
 #pragma once
 
 #include "ep-noise.h"
+#include "ep-relay-address.h"
 #include "ep-replay-window.h"
 #include "ep-session.h"
 #include "ep-session-manager.h"
@@ -120,6 +121,9 @@ void       ep_session_tick                  (EpSession        *self,
                                              gint64            now);
 void       ep_session_fail                  (EpSession        *self,
                                              GError           *error);
+void       ep_session_set_relay_budget      (EpSession        *self,
+                                             gboolean          relay_budget);
+gboolean   ep_session_can_rekey             (EpSession        *self);
 
 /* EpSessionManager, for the session and the handshake code. */
 const EpSessionTiming *ep_session_manager_peek_timing (EpSessionManager *self);
@@ -139,6 +143,12 @@ void       ep_session_manager_release_index (EpSessionManager *self,
                                              guint32           index);
 void       ep_session_manager_begin_handshake (EpSessionManager *self,
                                                EpSession        *session);
+void       ep_session_manager_begin_handshake_to (EpSessionManager *self,
+                                                  EpSession        *session,
+                                                  GSocketAddress   *address);
+gboolean   ep_session_manager_probe         (EpSessionManager *self,
+                                             EpSession        *session,
+                                             GSocketAddress   *address);
 void       ep_session_manager_session_closed (EpSessionManager *self,
                                               EpSession        *session);
 void       ep_session_manager_handle_datagram (EpSessionManager *self,
@@ -177,6 +187,9 @@ struct _EpSessionManager
 
   EpSessionTiming          timing;
   EpSessionManagerCounters counters;
+
+  EpSessionRelayFunc       relay_func;
+  gpointer                 relay_data;
 };
 
 typedef struct

@@ -51,6 +51,7 @@ struct _EpSession
   guint8             remote_static[32];
   gboolean           has_remote_static;
   GSocketAddress    *address;
+  gboolean           relay_budget;     /* a session with a relay */
 
   EpKeypair         *current;
   EpKeypair         *previous;
@@ -297,15 +298,31 @@ void
 ep_session_set_address (EpSession      *self,
                         GSocketAddress *address)
 {
-  GInetSocketAddress *old = G_INET_SOCKET_ADDRESS (self->address);
-  GInetSocketAddress *new = G_INET_SOCKET_ADDRESS (address);
-
-  if (address == self->address
-      || (g_inet_socket_address_get_port (old) == g_inet_socket_address_get_port (new)
-          && g_inet_address_equal (g_inet_socket_address_get_address (old),
-                                   g_inet_socket_address_get_address (new))))
+  if (ep_socket_address_equal (self->address, address))
     return;
   g_set_object (&self->address, address);
+}
+
+/* Sessions with a relay keep the idle budget of relayed paths. */
+void
+ep_session_set_relay_budget (EpSession *self,
+                             gboolean   relay_budget)
+{
+  self->relay_budget = relay_budget;
+}
+
+/* Established, and no handshake running or waiting for confirmation. */
+gboolean
+ep_session_can_rekey (EpSession *self)
+{
+  return self->state == EP_SESSION_STATE_ESTABLISHED && self->manager != NULL
+         && self->current != NULL && self->handshake == NULL && self->next == NULL;
+}
+
+static gboolean
+slow_path (EpSession *self)
+{
+  return self->relay_budget || EP_IS_RELAY_ADDRESS (self->address);
 }
 
 void
@@ -345,6 +362,10 @@ ep_session_add_keypair (EpSession *self,
       drop_keypair (self, &keypair);
       return;
     }
+
+  /* A handshake message of the peer just authenticated: it is alive (on a
+   * path that may keep other timings: a relayed session going direct). */
+  self->last_received_us = g_get_monotonic_time ();
 
   if (!keypair->confirmed)
     {
@@ -424,8 +445,11 @@ ep_session_handle_transport (EpSession      *self,
 
   ep_replay_window_update (&keypair->window, counter);
   self->last_received_us = g_get_monotonic_time ();
-  /* Authentic: the peer may have moved (NAT rebinding, roaming). */
-  ep_session_set_address (self, from);
+  /* Authentic: the peer may have moved (NAT rebinding, roaming). Only a
+   * handshake moves a direct session onto a relay, though: a packet the
+   * relay still had in flight must not undo a move to the direct path. */
+  if (!EP_IS_RELAY_ADDRESS (from) || EP_IS_RELAY_ADDRESS (self->address))
+    ep_session_set_address (self, from);
 
   g_object_ref (self);
 
@@ -490,7 +514,9 @@ ep_session_tick (EpSession *self,
   if (self->current == NULL)
     return;
 
-  if (now - self->last_received_us >= (gint64) timing->idle_timeout_ms * 1000)
+  if (now - self->last_received_us
+      >= (gint64) (slow_path (self) ? timing->relay_idle_timeout_ms : timing->idle_timeout_ms)
+         * 1000)
     {
       ep_session_fail (self, g_error_new (EP_SESSION_ERROR, EP_SESSION_ERROR_IDLE,
                                           _("The peer stopped answering")));
@@ -517,7 +543,8 @@ ep_session_tick (EpSession *self,
         ep_session_manager_begin_handshake (self->manager, self);
     }
 
-  if (now - self->last_sent_us >= (gint64) timing->keepalive_ms * 1000)
+  if (now - self->last_sent_us
+      >= (gint64) (slow_path (self) ? timing->relay_keepalive_ms : timing->keepalive_ms) * 1000)
     ep_session_send_keepalive (self, self->current);
 }
 
@@ -604,7 +631,8 @@ ep_session_get_remote_identity (EpSession *self)
 /**
  * ep_session_get_remote_address:
  *
- * Returns: (transfer none): where the peer's last authentic packet came from
+ * Returns: (transfer none): where the peer's last authentic packet came from: an
+ *   inet socket address, or an #EpRelayAddress when it came through a relay
  */
 GSocketAddress *
 ep_session_get_remote_address (EpSession *self)

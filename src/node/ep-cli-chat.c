@@ -19,12 +19,19 @@
  *
  * Events on their own: ready (id, key, port) once started; contact-request
  * (key, name, text); contact-added (key, state "accepted") when a contact
- * accepts us; contact-declined (key); presence (key, online); message (from,
- * msg_id, text, ts, lamport); status (msg_id, status, to) as our messages
- * go from queued to sent to delivered; typing (key, typing) as a contact
- * starts or stops writing to us (it stops by itself ~6 s after the last
- * refresh, and when its message arrives). Times (ts) are µs since the epoch.
- * SIGINT and SIGTERM quit cleanly, like closing standard input.
+ * accepts us; contact-declined (key); presence (key, online, and while
+ * online path: "direct" or "relay"); message (from, msg_id, text, ts,
+ * lamport); status (msg_id, status, to) as our messages go from queued to
+ * sent to delivered; typing (key, typing) as a contact starts or stops
+ * writing to us (it stops by itself ~6 s after the last refresh, and when
+ * its message arrives). Times (ts) are µs since the epoch. SIGINT and
+ * SIGTERM quit cleanly, like closing standard input.
+ *
+ * --relay KEYHEX@HOST:PORT (repeatable; what `serve --relay` prints as
+ * "relay", with its host) keeps a session with that relay, publishes it in
+ * our presence record, and reaches contacts through it (or through one
+ * they published) when no direct session comes up within a few seconds.
+ * HOST is an IP address ([…] for IPv6) or a name to look up.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -256,10 +263,14 @@ on_presence_changed (EpNode    *node,
 {
   JsonBuilder *b = event_new ("presence");
 
+  gboolean online = ep_contact_get_presence (contact) == EP_CONTACT_PRESENCE_ONLINE;
+
   add_string (b, "key", ep_contact_get_key (contact));
   json_builder_set_member_name (b, "online");
-  json_builder_add_boolean_value (b, ep_contact_get_presence (contact)
-                                     == EP_CONTACT_PRESENCE_ONLINE);
+  json_builder_add_boolean_value (b, online);
+  if (online)
+    add_string (b, "path", ep_node_get_path (node, ep_contact_get_key_bytes (contact))
+                           == EP_NODE_PATH_RELAY ? "relay" : "direct");
   event_end (b);
 }
 
@@ -644,6 +655,50 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* KEYHEX@HOST:PORT: the relay's key and where it listens. */
+static gboolean
+parse_relay (const char      *value,
+             guint8           key[32],
+             GSocketAddress **address,
+             GError         **error)
+{
+  g_autoptr(GSocketConnectable) connectable = NULL;
+  g_autoptr(GInetAddress) inet = NULL;
+  g_autofree char *hex = NULL;
+  const char *at = strchr (value, '@');
+  const char *host;
+  guint16 port;
+
+  if (at == NULL || !ep_cli_parse_hex ((hex = g_strndup (value, at - value)), key, 32, NULL))
+    goto bad;
+  connectable = g_network_address_parse (at + 1, 0, NULL);
+  if (connectable == NULL)
+    goto bad;
+  host = g_network_address_get_hostname (G_NETWORK_ADDRESS (connectable));
+  port = g_network_address_get_port (G_NETWORK_ADDRESS (connectable));
+  if (port == 0 || host == NULL || *host == '\0')
+    goto bad;
+
+  inet = g_inet_address_new_from_string (host);
+  if (inet == NULL)
+    {
+      g_autoptr(GResolver) resolver = g_resolver_get_default ();
+      g_autolist(GInetAddress) found = g_resolver_lookup_by_name (resolver, host, NULL, error);
+
+      if (found == NULL)
+        return FALSE;
+      inet = g_object_ref (found->data);
+    }
+  *address = g_inet_socket_address_new (inet, port);
+  return TRUE;
+
+bad:
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               _("“%s” is not a relay: give KEYHEX@HOST:PORT, the key in 64 hexadecimal "
+                 "digits"), value);
+  return FALSE;
+}
+
 static void
 on_started (GObject      *source,
             GAsyncResult *result,
@@ -675,6 +730,7 @@ ep_cli_chat_main (int    argc,
   g_autofree char *passphrase_file = NULL;
   g_autoptr(EpCliPassphrase) passphrase = NULL;
   g_autoptr(GInputStream) stdin_stream = NULL;
+  g_auto(GStrv) relays = NULL;
   EpCliNetOptions net = { 0 };
   gboolean no_lan = FALSE;
   EpNodeSettings *settings;
@@ -691,6 +747,9 @@ ep_cli_chat_main (int    argc,
       N_("Do not look for contacts on the local network"), NULL },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name,
       N_("The name contacts see"), N_("NAME") },
+    { "relay", 0, 0, G_OPTION_ARG_STRING_ARRAY, &relays,
+      N_("Use the relay KEYHEX@HOST:PORT (from “serve --relay”) for contacts that cannot be "
+         "reached directly; repeatable"), N_("KEYHEX@HOST:PORT") },
     { NULL }
   };
 
@@ -717,6 +776,19 @@ ep_cli_chat_main (int    argc,
       return EP_CLI_EXIT_USAGE;
     }
 
+  for (guint i = 0; relays != NULL && relays[i] != NULL; i++)
+    {
+      g_autoptr(GSocketAddress) address = NULL;
+      guint8 key[32];
+
+      if (!parse_relay (relays[i], key, &address, &error))
+        {
+          ep_cli_print_error ("chat", error);
+          ep_cli_net_options_clear (&net);
+          return EP_CLI_EXIT_USAGE;
+        }
+    }
+
   if (passphrase_file != NULL)
     passphrase = ep_cli_read_passphrase_file (passphrase_file, &error);
   if (passphrase_file == NULL || passphrase != NULL)
@@ -738,6 +810,25 @@ ep_cli_chat_main (int    argc,
       ep_cli_print_error ("chat", error);
       ep_cli_net_options_clear (&net);
       return EP_CLI_EXIT_FAILURE;
+    }
+
+  for (guint i = 0; relays != NULL && relays[i] != NULL; i++)
+    {
+      g_autoptr(GSocketAddress) address = NULL;
+      guint8 key[32];
+
+      if (!parse_relay (relays[i], key, &address, &error)
+          || !ep_node_add_relay (chat.node, key, address))
+        {
+          if (error == NULL)
+            g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                         _("“%s” cannot be used as a relay: it is our own key, or there are "
+                           "more than %d relays"), relays[i], EP_NODE_MAX_RELAYS);
+          ep_cli_print_error ("chat", error);
+          g_clear_object (&chat.node);
+          ep_cli_net_options_clear (&net);
+          return EP_CLI_EXIT_USAGE;
+        }
     }
 
   /* Options win over the profile's settings for this run only. */
@@ -765,6 +856,7 @@ ep_cli_chat_main (int    argc,
   if (name != NULL)
     ep_node_set_name (chat.node, name);
   ep_cli_net_options_clear (&net);
+
 
   g_signal_connect (chat.node, "message-received", G_CALLBACK (on_message_received), &chat);
   g_signal_connect (chat.node, "message-status-changed", G_CALLBACK (on_status_changed), &chat);

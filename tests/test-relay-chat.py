@@ -1,0 +1,204 @@
+#!/usr/bin/python3
+# test-relay-chat.py — `serve --relay` and two `chat --relay` processes
+#
+# On 127.0.0.1 only, with no LAN discovery and no DHT: the chats know
+# nothing of each other's endpoints, only the relay they both use, so the
+# contact request, the acceptance and the messages all go through the
+# relay. Checks the "relay" member of serve's first line, presence events
+# with "path": "relay", delivery both ways, the relay's counts on stderr,
+# and that a malformed --relay is a usage error.
+#
+# TAP on stdout. Standard library only.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+NODE = os.environ.get("EP_NODE", "encryptedp2p-node")
+NET = ["--no-default-bootstrap", "--bind", "127.0.0.1"]
+
+tests_run = 0
+
+
+def ok(cond, what):
+    global tests_run
+    tests_run += 1
+    print(("ok" if cond else "not ok") + " %d - %s" % (tests_run, what), flush=True)
+    if not cond:
+        print("Bail out! %s" % what, flush=True)
+        sys.exit(1)
+
+
+class Proc:
+    def __init__(self, args, name):
+        self.name = name
+        self.proc = subprocess.Popen([NODE] + args, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, bufsize=1)
+        self.events = queue.Queue()
+        self.seen = []
+        self.stderr = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self.err_thread = threading.Thread(target=self._read_err, daemon=True)
+        self.err_thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.events.put(json.loads(line))
+        self.events.put(None)
+
+    def _read_err(self):
+        for line in self.proc.stderr:
+            self.stderr.append(line)
+
+    def send(self, **cmd):
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+
+    def expect(self, pred, timeout, what):
+        """The first event (seen or new) matching pred; it is taken."""
+        for i, e in enumerate(self.seen):
+            if pred(e):
+                return self.seen.pop(i)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("%s: no %s within %ss; stderr: %s"
+                                     % (self.name, what, timeout, "".join(self.stderr)[-2000:]))
+            try:
+                e = self.events.get(timeout=left)
+            except queue.Empty:
+                continue
+            if e is None:
+                raise AssertionError("%s exited waiting for %s: %s"
+                                     % (self.name, what, "".join(self.stderr)[-2000:]))
+            if pred(e):
+                return e
+            self.seen.append(e)
+
+    def quit(self):
+        self.proc.stdin.close()
+        return self.proc.wait(timeout=20)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=20)
+        self.err_thread.join(timeout=10)   # its last lines read
+        return code
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+def chat(root, name, relay):
+    c = Proc(["chat", "--profile", os.path.join(root, name), "--no-lan", "--name", name,
+              "--relay", relay] + NET, name)
+    c.ready = c.expect(lambda e: e["event"] == "ready", 20, "ready")
+    return c
+
+
+def main():
+    print("1..10", flush=True)
+    root = tempfile.mkdtemp(prefix="ep-relay-chat-")
+    procs = []
+    try:
+        bad = subprocess.run([NODE, "chat", "--profile", os.path.join(root, "bad"), "--relay",
+                              "nothex@127.0.0.1:1"] + NET, stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=20)
+        ok(bad.returncode == 2 and "KEYHEX@HOST:PORT" in bad.stderr,
+           "a malformed --relay is a usage error")
+
+        ident = os.path.join(root, "relay.key")
+        serve = Proc(["serve", "--relay", "--relay-identity", ident, "--port", "0"] + NET,
+                     "serve")
+        procs.append(serve)
+        first = serve.expect(lambda e: "relay" in e, 20, "first line")
+        key, port = first["relay"].split("@")
+        ok(re.fullmatch(r"[0-9a-f]{64}", key) and int(port) == first["port"]
+           and "id" in first, "serve --relay prints id, port and relay KEYHEX@PORT")
+        ok(os.stat(ident).st_mode & 0o777 == 0o600, "the relay identity file is 0600")
+        relay = "%s@127.0.0.1:%s" % (key, port)
+
+        a = chat(root, "Alice", relay)
+        procs.append(a)
+        b = chat(root, "Bob", relay)
+        procs.append(b)
+        akey, bkey = a.ready["key"], b.ready["key"]
+
+        a.send(cmd="add", id=b.ready["id"], text="via the relay")
+        a.expect(lambda e: e["event"] == "contact-added", 10, "add answer")
+        req = b.expect(lambda e: e["event"] == "contact-request", 30, "contact-request")
+        ok(req["key"] == akey and req["text"] == "via the relay",
+           "the request arrives through the relay")
+
+        b.send(cmd="accept", key=akey)
+        a.expect(lambda e: e["event"] == "contact-added" and e["state"] == "accepted", 30,
+                 "acceptance")
+        pa = a.expect(lambda e: e["event"] == "presence" and e["key"] == bkey and e["online"],
+                      30, "presence of B")
+        pb = b.expect(lambda e: e["event"] == "presence" and e["key"] == akey and e["online"],
+                      30, "presence of A")
+        ok(pa.get("path") == "relay" and pb.get("path") == "relay",
+           "presence says online, path relay, on both sides")
+
+        a.send(cmd="send", to=bkey, text="hello through the relay")
+        mid = a.expect(lambda e: e["event"] == "status" and e["status"] == "queued", 10,
+                       "queued")["msg_id"]
+        msg = b.expect(lambda e: e["event"] == "message", 30, "message")
+        a.expect(lambda e: e["event"] == "status" and e["msg_id"] == mid
+                 and e["status"] == "delivered", 30, "delivered")
+        ok(msg["text"] == "hello through the relay" and msg["from"] == akey,
+           "A to B: arrives, delivered")
+
+        b.send(cmd="send", to=akey, text="and back")
+        mid = b.expect(lambda e: e["event"] == "status" and e["status"] == "queued", 10,
+                       "queued")["msg_id"]
+        back = a.expect(lambda e: e["event"] == "message", 30, "reply")
+        b.expect(lambda e: e["event"] == "status" and e["msg_id"] == mid
+                 and e["status"] == "delivered", 30, "delivered")
+        ok(back["text"] == "and back" and back["from"] == bkey, "B to A: arrives, delivered")
+
+        ok([a.quit(), b.quit()] == [0, 0], "the chats quit cleanly")
+        procs.remove(a)
+        procs.remove(b)
+        code = serve.stop()
+        procs.remove(serve)
+        counts = [l for l in serve.stderr if "relay:" in l]
+        m = re.search(r"forwarded (\d+) packets", counts[-1]) if counts else None
+        ok(code == 0 and m is not None and int(m.group(1)) >= 8,
+           "serve quits cleanly and counted the forwarded packets (%s)"
+           % (counts[-1].strip() if counts else "no counts"))
+
+        again = Proc(["serve", "--relay", "--relay-identity", ident, "--port", "0"] + NET,
+                     "serve again")
+        procs.append(again)
+        second = again.expect(lambda e: "relay" in e, 20, "first line")
+        ok(second["relay"].split("@")[0] == key and again.stop() == 0,
+           "the relay keeps its key across runs with --relay-identity")
+        procs.remove(again)
+    finally:
+        for p in procs:
+            p.kill()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as e:
+        print("not ok - %s" % e, flush=True)
+        print("Bail out!", flush=True)
+        sys.exit(1)
