@@ -430,6 +430,8 @@ apply_scroll (gpointer user_data)
         {
           self->older_loaded = FALSE;
           self->restore_distance = -1;
+          /* A page shorter than the view leaves it at the top still. */
+          maybe_load_older (self);
         }
     }
   else if (self->pending_scroll == SCROLL_BOTTOM)
