@@ -21,6 +21,10 @@
  *   ADW_DISABLE_PORTAL=1 GSK_RENDERER=cairo xvfb-run -a -s '-screen 0 1280x800x24' \
  *   dbus-run-session --config-file=tests/session.conf build/bench/bench-gui [RUNS]
  *
+ * BENCH_GUI_SMAPS=1 prints, at each RSS reading, the mappings holding
+ * the most of it (from /proc/PID/smaps): how the librsvg in the idle app
+ * was found.
+ *
  * The children: bench-gui --app PROFILE KEY, bench-gui --bare. They talk
  * to the parent in lines: they print "first-frame T", "idle", "opened US",
  * "scrolled N" and wait for "open", "scroll" or "quit" on stdin.
@@ -136,6 +140,7 @@ on_after_paint (GdkFrameClock *clock,
     {
       child.first_frame_seen = TRUE;
       say ("first-frame %" G_GINT64_FORMAT, g_get_monotonic_time ());
+      g_printerr ("T first-frame %ld\n", g_get_monotonic_time ());
       g_timeout_add (20, check_idle, NULL);
     }
   if (child.open_start > 0 && !child.opened
@@ -267,6 +272,12 @@ on_bare_activate (GApplication *app)
   gtk_window_present (GTK_WINDOW (window));
 }
 
+static void
+dbg_startup (void)
+{
+  g_printerr ("T after-startup %ld\n", g_get_monotonic_time ());
+}
+
 static int
 run_child (int    argc,
            char **argv)
@@ -284,6 +295,8 @@ run_child (int    argc,
                                                       G_APPLICATION_NON_UNIQUE));
       g_action_map_add_action_entries (G_ACTION_MAP (child.app), actions, 1, child.app);
       g_signal_connect (child.app, "activate", G_CALLBACK (on_bare_activate), NULL);
+      g_signal_connect (child.app, "startup", G_CALLBACK (dbg_startup), NULL);
+      g_printerr ("T run %ld\n", g_get_monotonic_time ());
       status = g_application_run (child.app, 1, argv);
     }
   else
@@ -297,6 +310,8 @@ run_child (int    argc,
       child.open_key = argv[3];
       child.app = G_APPLICATION (ep_application_new ());
       g_signal_connect (child.app, "window-added", G_CALLBACK (on_window_added), NULL);
+      g_signal_connect (child.app, "startup", G_CALLBACK (dbg_startup), NULL);
+      g_printerr ("T run %ld\n", g_get_monotonic_time ());
       status = g_application_run (child.app, G_N_ELEMENTS (app_argv) - 1, app_argv);
     }
   g_clear_object (&child.app);
@@ -326,6 +341,7 @@ run_start (Run         *run,
   const char *argv[] = { self_path, mode, profile, key, NULL };
 
   run->spawned = g_get_monotonic_time ();
+  g_printerr ("T spawn %ld\n", run->spawned);
   run->process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE
                                           | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
   if (run->process == NULL)
@@ -372,6 +388,18 @@ run_rss_mb (Run *run)
   if (!g_file_get_contents (path, &status, NULL, NULL)
       || (line = strstr (status, "\nVmRSS:")) == NULL)
     g_error ("no VmRSS in %s", path);
+  if (g_getenv ("BENCH_GUI_SMAPS") != NULL)
+    {
+      g_autofree char *smaps_path = g_strdup_printf ("/proc/%s/smaps",
+                                                     g_subprocess_get_identifier (run->process));
+      g_autofree char *cmd = g_strdup_printf ("awk '/^[0-9a-f]+-/{name=$6} /^Rss:/{r[name]+=$2} END{for(n in r) if (r[n]>500) print r[n], n}' %s | sort -rn | head -25", smaps_path);
+      g_autofree char *out = NULL;
+
+      const char *sh[] = { "sh", "-c", cmd, NULL };
+
+      g_spawn_sync (NULL, (char **) sh, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, NULL, NULL);
+      g_printerr ("---- %s\n%s", g_subprocess_get_identifier (run->process), out);
+    }
   return g_ascii_strtod (line + strlen ("\nVmRSS:"), NULL) / 1024.0;
 }
 
@@ -427,6 +455,7 @@ main (int    argc,
   guint scrolled_n = 0;
   double first_ratio, rss_ratio, scroll_ratio, open_median;
 
+  g_printerr ("T main %ld\n", g_get_monotonic_time ());
   if (argc > 1 && (g_str_equal (argv[1], "--bare") || g_str_equal (argv[1], "--app")))
     return run_child (argc, argv);
 

@@ -32,6 +32,27 @@ body_about (Fixture *f)
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (about)));
   wait_label (GTK_WIDGET (about), PACKAGE_VERSION);
   gtk_window_destroy (GTK_WINDOW (about));
+
+  /* The status pages' icon comes from the symbolic PNGs in the resource,
+   * at both scales (no SVG loader needed for it). */
+  {
+    GtkIconTheme *theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (f->window)));
+
+    g_assert_true (gtk_icon_theme_has_icon (theme, "encryptedp2p-status-symbolic"));
+    for (int scale = 1; scale <= 2; scale++)
+      {
+        g_autoptr(GtkIconPaintable) icon =
+          gtk_icon_theme_lookup_icon (theme, "encryptedp2p-status-symbolic", NULL, 128, scale,
+                                      GTK_TEXT_DIR_NONE, 0);
+        g_autoptr(GFile) file = gtk_icon_paintable_get_file (icon);
+        g_autofree char *uri = g_file_get_uri (file);
+
+        g_assert_true (gtk_icon_paintable_is_symbolic (icon));
+        g_assert_true (g_str_has_suffix (uri, scale == 1
+                                              ? "/128x128/apps/encryptedp2p-status-symbolic.symbolic.png"
+                                              : "/128x128@2/apps/encryptedp2p-status-symbolic.symbolic.png"));
+      }
+  }
 }
 
 static void

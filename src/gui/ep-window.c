@@ -32,6 +32,7 @@ struct _EpWindow
   AdwToastOverlay      *toast_overlay;
   GtkStack             *stack;
   AdwStatusPage        *error_page;
+  AdwStatusPage        *unlock_page;
   GtkSpinner           *loading_spinner;
   GtkEntry             *name_entry;
   GtkWidget            *name_button;
@@ -72,6 +73,9 @@ show_error (EpWindow     *self,
             const char   *title,
             const GError *error)
 {
+  /* Icons of pages that may never show are set when they do: realizing
+   * the window would load them all, and the SVG loader with them. */
+  adw_status_page_set_icon_name (self->error_page, "dialog-error-symbolic");
   adw_status_page_set_title (self->error_page, title);
   adw_status_page_set_description (self->error_page, error->message);
   gtk_spinner_stop (self->loading_spinner);
@@ -224,6 +228,7 @@ update_content (EpWindow *self)
       g_autofree char *title = g_strdup_printf (_("%s Wants to Be Your Contact"),
                                                 display_name (self->contact));
 
+      adw_status_page_set_icon_name (self->request_page, "contact-new-symbolic");
       adw_status_page_set_title (self->request_page, title);
       adw_status_page_set_description (self->request_page,
                                        text != NULL && *text != '\0'
@@ -619,6 +624,7 @@ setup_node (EpWindow      *self,
   self->node = ep_application_get_node (app);
   if (self->node == NULL && ep_application_needs_passphrase (app))
     {
+      adw_status_page_set_icon_name (self->unlock_page, "dialog-password-symbolic");
       gtk_stack_set_visible_child_name (self->stack, "unlock");
       gtk_widget_grab_focus (GTK_WIDGET (self->unlock_entry));
       return;
@@ -718,6 +724,7 @@ ep_window_class_init (EpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, error_page);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_page);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, loading_spinner);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, name_entry);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, name_button);
