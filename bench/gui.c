@@ -140,7 +140,6 @@ on_after_paint (GdkFrameClock *clock,
     {
       child.first_frame_seen = TRUE;
       say ("first-frame %" G_GINT64_FORMAT, g_get_monotonic_time ());
-      g_printerr ("T first-frame %ld\n", g_get_monotonic_time ());
       g_timeout_add (20, check_idle, NULL);
     }
   if (child.open_start > 0 && !child.opened
@@ -189,7 +188,8 @@ chat_adjustment (void)
 static gboolean
 on_settled_after_scroll (gpointer data)
 {
-  EpConversation *conversation = ep_chat_view_get_conversation (EP_CHAT_VIEW (window_child ("chat_view")));
+  EpChatView *view = EP_CHAT_VIEW (window_child ("chat_view"));
+  EpConversation *conversation = ep_chat_view_get_conversation (view);
 
   say ("scrolled %u", g_list_model_get_n_items (G_LIST_MODEL (conversation)));
   read_command ();
@@ -272,12 +272,6 @@ on_bare_activate (GApplication *app)
   gtk_window_present (GTK_WINDOW (window));
 }
 
-static void
-dbg_startup (void)
-{
-  g_printerr ("T after-startup %ld\n", g_get_monotonic_time ());
-}
-
 static int
 run_child (int    argc,
            char **argv)
@@ -295,8 +289,6 @@ run_child (int    argc,
                                                       G_APPLICATION_NON_UNIQUE));
       g_action_map_add_action_entries (G_ACTION_MAP (child.app), actions, 1, child.app);
       g_signal_connect (child.app, "activate", G_CALLBACK (on_bare_activate), NULL);
-      g_signal_connect (child.app, "startup", G_CALLBACK (dbg_startup), NULL);
-      g_printerr ("T run %ld\n", g_get_monotonic_time ());
       status = g_application_run (child.app, 1, argv);
     }
   else
@@ -310,8 +302,6 @@ run_child (int    argc,
       child.open_key = argv[3];
       child.app = G_APPLICATION (ep_application_new ());
       g_signal_connect (child.app, "window-added", G_CALLBACK (on_window_added), NULL);
-      g_signal_connect (child.app, "startup", G_CALLBACK (dbg_startup), NULL);
-      g_printerr ("T run %ld\n", g_get_monotonic_time ());
       status = g_application_run (child.app, G_N_ELEMENTS (app_argv) - 1, app_argv);
     }
   g_clear_object (&child.app);
@@ -341,7 +331,6 @@ run_start (Run         *run,
   const char *argv[] = { self_path, mode, profile, key, NULL };
 
   run->spawned = g_get_monotonic_time ();
-  g_printerr ("T spawn %ld\n", run->spawned);
   run->process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE
                                           | G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
   if (run->process == NULL)
@@ -392,12 +381,16 @@ run_rss_mb (Run *run)
     {
       g_autofree char *smaps_path = g_strdup_printf ("/proc/%s/smaps",
                                                      g_subprocess_get_identifier (run->process));
-      g_autofree char *cmd = g_strdup_printf ("awk '/^[0-9a-f]+-/{name=$6} /^Rss:/{r[name]+=$2} END{for(n in r) if (r[n]>500) print r[n], n}' %s | sort -rn | head -25", smaps_path);
+      g_autofree char *cmd = g_strdup_printf (
+        "awk '/^[0-9a-f]+-/ { name = $6 } /^Rss:/ { r[name] += $2 }"
+        " END { for (n in r) if (r[n] > 500) print r[n], n }' %s | sort -rn | head -25",
+        smaps_path);
       g_autofree char *out = NULL;
 
       const char *sh[] = { "sh", "-c", cmd, NULL };
 
-      g_spawn_sync (NULL, (char **) sh, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, NULL, NULL);
+      g_spawn_sync (NULL, (char **) sh, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, NULL,
+                    NULL);
       g_printerr ("---- %s\n%s", g_subprocess_get_identifier (run->process), out);
     }
   return g_ascii_strtod (line + strlen ("\nVmRSS:"), NULL) / 1024.0;
@@ -455,7 +448,6 @@ main (int    argc,
   guint scrolled_n = 0;
   double first_ratio, rss_ratio, scroll_ratio, open_median;
 
-  g_printerr ("T main %ld\n", g_get_monotonic_time ());
   if (argc > 1 && (g_str_equal (argv[1], "--bare") || g_str_equal (argv[1], "--app")))
     return run_child (argc, argv);
 

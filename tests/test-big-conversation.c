@@ -52,7 +52,8 @@ more_than (gpointer data)
 {
   NWait *w = data;
   GtkAdjustment *adj = vadjustment (w->f);
-  EpConversation *conversation = ep_chat_view_get_conversation (EP_CHAT_VIEW (child (w->f, "chat_view")));
+  EpChatView *view = EP_CHAT_VIEW (child (w->f, "chat_view"));
+  EpConversation *conversation = ep_chat_view_get_conversation (view);
 
   if (n_loaded (w->f) > w->n)
     return TRUE;

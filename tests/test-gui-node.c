@@ -427,7 +427,8 @@ body_node_chat (Fixture *f)
    * and its row says so; once the node runs again it goes out (Sent) and
    * is acknowledged (Delivered), each shown in the row as it happens. */
   g_subprocess_send_signal (chat.process, SIGSTOP);
-  cs = (ConnWait) { f->node, ep_contact_get_key_bytes (ep_contact_list_lookup (contacts, node_key)) };
+  cs.node = f->node;
+  cs.key = ep_contact_get_key_bytes (ep_contact_list_lookup (contacts, node_key));
   g_assert_true (spin_until (disconnected, &cs, WAIT));
   buffer = gtk_text_view_get_buffer (ep_chat_view_get_composer (EP_CHAT_VIEW (chat_view)));
   gtk_text_buffer_set_text (buffer, "app says 3", -1);
