@@ -3,7 +3,8 @@
  * The widget is drawn through a GtkWidgetPaintable and rasterized by the
  * cairo renderer at the widget's scale factor; the test then reads the
  * symbol back from the pixels (every pixel black or white, every module a
- * whole square of pixels) and compares it with the encoder's matrix. A
+ * whole square of pixels) and compares it with the encoder's matrix, and
+ * has zbarimg scan it when zbar-tools is installed. A
  * second display opened with GDK_SCALE=2 gives the scale-2 case.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -15,6 +16,8 @@
 #ifdef GDK_WINDOWING_X11
 #include <gdk/x11/gdkx.h>
 #endif
+
+#include <glib/gstdio.h>
 
 #include "ep-core.h"
 #include "ep-qr-code.h"
@@ -134,6 +137,41 @@ render (GtkWidget *qr,
   return texture;
 }
 
+/* An independent reader, when one is installed (zbar-tools): the pixels
+ * must scan back to the text. */
+static void
+check_scans (GdkTexture *texture,
+             const char *text)
+{
+  g_autofree char *zbarimg = g_find_program_in_path ("zbarimg");
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = -1;
+
+  if (zbarimg == NULL)
+    {
+      g_test_message ("zbarimg is not installed: the code is not scanned");
+      return;
+    }
+  dir = g_dir_make_tmp ("ep-qr-XXXXXX", &error);
+  g_assert_no_error (error);
+  path = g_build_filename (dir, "qr.png", NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  {
+    const char *argv[] = { zbarimg, "--raw", "-q", path, NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                 NULL, &out, NULL, &status, &error));
+  }
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_cmpstr (g_strstrip (out), ==, text);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 check_pixels (GtkWidget *qr,
               int        scale)
@@ -196,6 +234,8 @@ check_pixels (GtkWidget *qr,
                          mx, my, dx, dy, p[0], p[1], p[2], p[3], want);
             }
       }
+
+  check_scans (texture, ep_qr_code_get_text (EP_QR_CODE (qr)));
 }
 
 static void
