@@ -21,6 +21,9 @@
  *   ADW_DISABLE_PORTAL=1 GSK_RENDERER=cairo xvfb-run -a -s '-screen 0 1280x800x24' \
  *   dbus-run-session --config-file=tests/session.conf build/bench/bench-gui [RUNS]
  *
+ * bench-gui --make-profile DIR makes the profile alone, for running one
+ * child by hand under a profiler (see main ()).
+ *
  * BENCH_GUI_SMAPS=1 prints, at each RSS reading, the mappings holding
  * the most of it (from /proc/PID/smaps): how the librsvg in the idle app
  * was found.
@@ -450,6 +453,17 @@ main (int    argc,
 
   if (argc > 1 && (g_str_equal (argv[1], "--bare") || g_str_equal (argv[1], "--app")))
     return run_child (argc, argv);
+
+  /* For profiling a child by hand: bench-gui --make-profile DIR prints the
+   * key of the long conversation; then `perf record bench-gui --app DIR KEY
+   * </dev/null` runs the app until it is idle. */
+  if (argc == 3 && g_str_equal (argv[1], "--make-profile"))
+    {
+      history_make_profile (argv[2], "Bench", N_CONTACTS, N_MESSAGES, key);
+      sodium_bin2hex (hex, sizeof hex, key, sizeof key);
+      g_print ("%s\n", hex);
+      return 0;
+    }
 
   runs = argc > 1 ? (guint) strtoul (argv[1], NULL, 10) : 5;
   if (runs < 1 || runs > 50)
