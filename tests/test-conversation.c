@@ -302,6 +302,12 @@ test_conversation_live (void)
   g_assert_true (changed);
   g_assert_cmpuint (watch.notified, ==, 1);
   g_assert_cmpint (ep_message_get_status (held), ==, EP_MESSAGE_STATUS_DELIVERED);
+  /* A "sent" the store announces late (its job was queued before the ack)
+   * does not take a delivered message back. */
+  g_signal_emit_by_name (store, "message-status-changed", ep_message_get_contact_key (sent),
+                         ep_message_get_id (sent), EP_MESSAGE_STATUS_SENT);
+  g_assert_cmpuint (watch.notified, ==, 1);
+  g_assert_cmpint (ep_message_get_status (held), ==, EP_MESSAGE_STATUS_DELIVERED);
   g_assert_true (ep_conversation_lookup (conversation, ep_message_get_sender_key (sent),
                                          ep_message_get_id (sent)) == held);
 

@@ -230,6 +230,21 @@ on_message_added (EpStore        *store,
     insert_message (self, message);
 }
 
+/* The store's jobs finish in order, but the node sets statuses on the same
+ * objects as it goes: a "sent" recorded just before the ack may be
+ * announced after the object became "delivered". Statuses only advance. */
+static void
+advance_status (EpMessage       *message,
+                EpMessageStatus  status)
+{
+  EpMessageStatus current = ep_message_get_status (message);
+
+  if (current == EP_MESSAGE_STATUS_DELIVERED
+      || (current == EP_MESSAGE_STATUS_SENT && status == EP_MESSAGE_STATUS_QUEUED))
+    return;
+  ep_message_set_status (message, status);
+}
+
 static void
 on_message_status_changed (EpStore         *store,
                            const char      *contact_key,
@@ -244,13 +259,13 @@ on_message_status_changed (EpStore         *store,
 
   iter = find_iter (self, ep_store_get_own_key (store), id);
   if (iter != NULL)
-    ep_message_set_status (g_sequence_get (iter), status);
+    advance_status (g_sequence_get (iter), status);
   for (guint i = 0; i < self->pending->len; i++)
     {
       EpMessage *message = g_ptr_array_index (self->pending, i);
 
       if (ep_message_get_outgoing (message) && strcmp (ep_message_get_id (message), id) == 0)
-        ep_message_set_status (message, status);
+        advance_status (message, status);
     }
 }
 

@@ -32,6 +32,7 @@ struct _EpChatView
   GtkScrolledWindow *scrolled;
   GtkListView     *message_view;
   GtkLabel        *reason_label;
+  AdwStatusPage   *empty_page;
   GtkLabel        *typing_label;
   GtkWidget       *composer_box;
   GtkTextView     *composer;

@@ -64,6 +64,10 @@ update_empty (EpChatView *self)
                    && g_list_model_get_n_items (G_LIST_MODEL (self->conversation)) == 0
                    && !ep_conversation_get_has_older (self->conversation);
 
+  /* Set when first shown: loading it with the window would load the SVG
+   * loader too. */
+  if (empty)
+    adw_status_page_set_icon_name (self->empty_page, "mail-unread-symbolic");
   gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "messages");
 }
 
@@ -223,6 +227,8 @@ apply_scroll (gpointer user_data)
         {
           self->older_loaded = FALSE;
           self->restore_distance = -1;
+          /* A page shorter than the view leaves it at the top still. */
+          maybe_load_older (self);
         }
     }
   else if (self->pending_scroll == SCROLL_BOTTOM)
@@ -501,6 +507,7 @@ ep_chat_view_class_init (EpChatViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpChatView, message_view);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, reason_label);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, typing_label);
+  gtk_widget_class_bind_template_child (widget_class, EpChatView, empty_page);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, composer_box);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, composer);
   gtk_widget_class_bind_template_child (widget_class, EpChatView, send_button);

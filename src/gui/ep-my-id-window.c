@@ -1,4 +1,4 @@
-/* ep-my-id-window.c — the ID to share, with a copy button
+/* ep-my-id-window.c — the ID to share, with a copy button and a QR code
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "ep-my-id-window.h"
+#include "ep-qr-code.h"
 
 struct _EpMyIdWindow
 {
@@ -19,6 +20,7 @@ struct _EpMyIdWindow
   /* Template widgets */
   AdwToastOverlay *toast_overlay;
   GtkLabel        *id_label;
+  EpQrCode        *qr_code;
   GtkWidget       *copy_button;
   GtkWidget       *change_button;
 };
@@ -39,12 +41,17 @@ show_id (EpMyIdWindow *self)
 {
   EpIdentity *identity = ep_node_get_identity (self->node);
   g_autofree char *grouped = NULL;
+  g_autofree char *upper = NULL;
 
   g_free (self->id);
   self->id = g_strdup (ep_identity_get_contact_id (identity));
   grouped = ep_contact_id_format_grouped (ep_identity_get_public_key (identity),
                                           ep_identity_get_nospam (identity));
   gtk_label_set_text (self->id_label, grouped);
+  /* Upper case: the QR code's compact alphanumeric mode holds the 61
+   * characters in a version 3 symbol; the ID parser takes either case. */
+  upper = g_ascii_strup (self->id, -1);
+  ep_qr_code_set_text (self->qr_code, upper);
 }
 
 static void
@@ -118,9 +125,12 @@ ep_my_id_window_class_init (EpMyIdWindowClass *klass)
   object_class->dispose = ep_my_id_window_dispose;
   object_class->finalize = ep_my_id_window_finalize;
 
+  g_type_ensure (EP_TYPE_QR_CODE);
+
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_BASE "/ep-my-id-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EpMyIdWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, EpMyIdWindow, id_label);
+  gtk_widget_class_bind_template_child (widget_class, EpMyIdWindow, qr_code);
   gtk_widget_class_bind_template_child (widget_class, EpMyIdWindow, copy_button);
   gtk_widget_class_bind_template_child (widget_class, EpMyIdWindow, change_button);
   gtk_widget_class_bind_template_callback (widget_class, on_copy_clicked);

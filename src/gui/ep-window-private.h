@@ -28,6 +28,7 @@ struct _EpWindow
   AdwToastOverlay      *toast_overlay;
   GtkStack             *stack;
   AdwStatusPage        *error_page;
+  AdwStatusPage        *unlock_page;
   GtkSpinner           *loading_spinner;
   GtkEntry             *name_entry;
   GtkWidget            *name_button;

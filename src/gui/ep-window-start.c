@@ -146,6 +146,7 @@ ep_window_setup_node (EpWindow      *self,
   self->node = ep_application_get_node (app);
   if (self->node == NULL && ep_application_needs_passphrase (app))
     {
+      adw_status_page_set_icon_name (self->unlock_page, "dialog-password-symbolic");
       gtk_stack_set_visible_child_name (self->stack, "unlock");
       gtk_widget_grab_focus (GTK_WIDGET (self->unlock_entry));
       return;

@@ -33,6 +33,9 @@ ep_window_show_error (EpWindow     *self,
                       const char   *title,
                       const GError *error)
 {
+  /* Icons of pages that may never show are set when they do: realizing
+   * the window would load them all, and the SVG loader with them. */
+  adw_status_page_set_icon_name (self->error_page, "dialog-error-symbolic");
   adw_status_page_set_title (self->error_page, title);
   adw_status_page_set_description (self->error_page, error->message);
   gtk_spinner_stop (self->loading_spinner);
@@ -185,6 +188,7 @@ update_content (EpWindow *self)
       g_autofree char *title = g_strdup_printf (_("%s Wants to Be Your Contact"),
                                                 display_name (self->contact));
 
+      adw_status_page_set_icon_name (self->request_page, "contact-new-symbolic");
       adw_status_page_set_title (self->request_page, title);
       adw_status_page_set_description (self->request_page,
                                        text != NULL && *text != '\0'
@@ -563,6 +567,8 @@ ep_window_class_init (EpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, error_page);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_page);
+  gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_page);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, loading_spinner);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, name_entry);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, name_button);
