@@ -568,7 +568,6 @@ ep_window_class_init (EpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, error_page);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_page);
-  gtk_widget_class_bind_template_child (widget_class, EpWindow, unlock_page);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, loading_spinner);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, name_entry);
   gtk_widget_class_bind_template_child (widget_class, EpWindow, name_button);
