@@ -167,22 +167,56 @@ flush_queue (EpSession *self)
     }
 }
 
+/* Both sides called each other and both handshakes finished (the manager
+ * can only match crossing INITs by address, and a peer behind a NAT may
+ * call from another one than it published). Left alone, each side would
+ * send on the keys it got last, which need not be the same, and drop the
+ * other side's keys once they count as old. So both keep the keys of the
+ * handshake that the lower identity key initiated; the others only
+ * receive, for a while. */
+static gboolean
+loses_crossing (EpSession *self,
+                EpKeypair *keypair,
+                gint64     now)
+{
+  const EpSessionTiming *timing = ep_session_manager_peek_timing (self->manager);
+  gboolean we_are_lower;
+
+  if (self->current == NULL || self->counters.handshakes != 1
+      || keypair->initiator == self->current->initiator
+      || now - self->current->created_us >= (gint64) timing->handshake_timeout_ms * 1000)
+    return FALSE;
+  we_are_lower = memcmp (ep_session_manager_get_identity (self->manager), self->identity,
+                         sizeof self->identity) < 0;
+  return keypair->initiator != we_are_lower;
+}
+
 /* The keys from a finished handshake become the ones we send with. */
 static void
 rotate_in (EpSession *self,
            EpKeypair *keypair)
 {
   const EpSessionTiming *timing = ep_session_manager_peek_timing (self->manager);
+  gint64 now = g_get_monotonic_time ();
+
+  if (loses_crossing (self, keypair, now))
+    {
+      drop_keypair (self, &self->previous);
+      self->previous = keypair;
+      self->previous_until_us = now + (gint64) timing->old_keys_ms * 1000;
+      self->counters.handshakes++;
+      return;
+    }
 
   drop_keypair (self, &self->previous);
   self->previous = self->current;
   self->current = keypair;
-  self->previous_until_us = g_get_monotonic_time () + (gint64) timing->old_keys_ms * 1000;
+  self->previous_until_us = now + (gint64) timing->old_keys_ms * 1000;
   self->counters.handshakes++;
 
   if (self->state == EP_SESSION_STATE_CONNECTING)
     {
-      self->last_received_us = g_get_monotonic_time ();
+      self->last_received_us = now;
       set_state (self, EP_SESSION_STATE_ESTABLISHED);
     }
   flush_queue (self);
@@ -620,6 +654,38 @@ ep_session_get_counters (EpSession *self)
   g_return_val_if_fail (EP_IS_SESSION (self), NULL);
 
   return &self->counters;
+}
+
+/**
+ * ep_session_get_last_received:
+ *
+ * Returns: when the last authentic packet from the peer came in (or the
+ *   session was set up), monotonic µs
+ */
+gint64
+ep_session_get_last_received (EpSession *self)
+{
+  g_return_val_if_fail (EP_IS_SESSION (self), 0);
+
+  return self->last_received_us;
+}
+
+/**
+ * ep_session_probe:
+ *
+ * Sends a keepalive now on an established session, whatever the keepalive
+ * timer says: after a network change, so that the peer learns our new
+ * address (it follows authentic packets) and a path that broke shows up
+ * as silence.
+ */
+void
+ep_session_probe (EpSession *self)
+{
+  g_return_if_fail (EP_IS_SESSION (self));
+
+  if (self->state == EP_SESSION_STATE_ESTABLISHED && self->current != NULL
+      && self->manager != NULL)
+    ep_session_send_keepalive (self, self->current);
 }
 
 static gboolean
