@@ -192,6 +192,26 @@ ep_presence_value_encode (const guint8   static_key[32],
                           gint64         expires,
                           GError       **error)
 {
+  return ep_presence_value_encode_full (static_key, endpoints, EP_PRESENCE_REACHABILITY_UNKNOWN,
+                                        timestamp, expires, error);
+}
+
+/**
+ * ep_presence_value_encode_full:
+ * @reachability: written as "a" unless unknown
+ *
+ * As ep_presence_value_encode(), with what we know of our reachability.
+ *
+ * Returns: (transfer full) (nullable): the bencoded v
+ */
+GBytes *
+ep_presence_value_encode_full (const guint8            static_key[32],
+                               GPtrArray              *endpoints,
+                               EpPresenceReachability  reachability,
+                               gint64                  timestamp,
+                               gint64                  expires,
+                               GError                **error)
+{
   g_autoptr(GByteArray) v4 = g_byte_array_new ();
   g_autoptr(GByteArray) v6 = g_byte_array_new ();
   g_autoptr(GByteArray) out = g_byte_array_sized_new (512);
@@ -221,6 +241,12 @@ ep_presence_value_encode (const guint8   static_key[32],
     }
 
   ep_benc_put_dict_begin (out);
+  if (reachability == EP_PRESENCE_REACHABILITY_DIRECT
+      || reachability == EP_PRESENCE_REACHABILITY_NAT)
+    {
+      ep_benc_put_string (out, "a");
+      ep_benc_put_int (out, reachability);
+    }
   if (v4->len > 0)
     {
       ep_benc_put_string (out, "e4");
@@ -293,7 +319,7 @@ ep_presence_value_parse (const guint8    *v,
   const EpBenc *root;
   const guint8 *x;
   gsize x_len = 0;
-  gint64 ts, exp, ver;
+  gint64 ts, exp, ver, reach;
 
   g_return_val_if_fail (out != NULL, FALSE);
 
@@ -323,6 +349,11 @@ ep_presence_value_parse (const guint8    *v,
   if (!optional_endpoints (root, "e4", V4_LEN, EP_PRESENCE_MAX_V4, endpoints)
       || !optional_endpoints (root, "e6", V6_LEN, EP_PRESENCE_MAX_V6, endpoints))
     return FALSE;
+
+  /* Optional and advisory: anything unexpected reads as unknown. */
+  if (ep_benc_dict_get_int (root, "a", &reach)
+      && (reach == EP_PRESENCE_REACHABILITY_DIRECT || reach == EP_PRESENCE_REACHABILITY_NAT))
+    out->reachability = (EpPresenceReachability) reach;
 
   memcpy (out->static_key, x, 32);
   out->timestamp = ts;
@@ -382,6 +413,28 @@ ep_presence_record_new_signed (EpIdentity  *identity,
                                gint64       lifetime,
                                GError     **error)
 {
+  return ep_presence_record_new_signed_full (identity, hlc, endpoints,
+                                             EP_PRESENCE_REACHABILITY_UNKNOWN, now, lifetime,
+                                             error);
+}
+
+/**
+ * ep_presence_record_new_signed_full:
+ * @reachability: what we know of our reachability, published as "a"
+ *
+ * As ep_presence_record_new_signed().
+ *
+ * Returns: (transfer full) (nullable): the record
+ */
+EpPresenceRecord *
+ep_presence_record_new_signed_full (EpIdentity              *identity,
+                                    EpHlc                   *hlc,
+                                    GPtrArray               *endpoints,
+                                    EpPresenceReachability   reachability,
+                                    gint64                   now,
+                                    gint64                   lifetime,
+                                    GError                 **error)
+{
   g_autoptr(EpPresenceRecord) record = NULL;
   g_autoptr(GByteArray) message = NULL;
   g_autoptr(GBytes) v = NULL;
@@ -402,8 +455,8 @@ ep_presence_record_new_signed (EpIdentity  *identity,
       return NULL;
     }
 
-  v = ep_presence_value_encode (ep_identity_get_static_public_key (identity), endpoints,
-                                now, now + lifetime, error);
+  v = ep_presence_value_encode_full (ep_identity_get_static_public_key (identity), endpoints,
+                                     reachability, now, now + lifetime, error);
   if (v == NULL)
     return NULL;
   if (!ep_hlc_next (hlc, &seq, error))

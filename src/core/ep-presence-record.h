@@ -10,6 +10,8 @@
  *   sig  = Ed25519 over the BEP 44 signed string "4:salt3:ep13:seqi<seq>e1:v<v>"
  *   v    = a bencoded dictionary, keys in sorted order:
  *
+ *     "a"   integer: how we are reached, an EpPresenceReachability (1 or 2);
+ *           optional, and a reader takes any other value as unknown
  *     "e4"  n × 6 bytes: IPv4 address ‖ port (big-endian), 0 ≤ n ≤ 8; optional
  *     "e6"  n × 18 bytes: IPv6 address ‖ port (big-endian), 0 ≤ n ≤ 8; optional
  *     "exp" integer: expiry, Unix seconds; ts < exp ≤ ts + EP_PRESENCE_MAX_LIFETIME
@@ -79,6 +81,15 @@ typedef enum
   EP_PRESENCE_N_REJECTIONS
 } EpPresenceRejection;
 
+/* What the publisher knows of its own reachability. */
+typedef enum
+{
+  EP_PRESENCE_REACHABILITY_UNKNOWN = 0,
+  EP_PRESENCE_REACHABILITY_DIRECT = 1,   /* its endpoints answer anyone (public address) */
+  EP_PRESENCE_REACHABILITY_NAT = 2,      /* behind a NAT or firewall: only hole punching
+                                          * (both sides calling) or a relay reach it */
+} EpPresenceReachability;
+
 /* The decoded v. */
 typedef struct
 {
@@ -87,6 +98,7 @@ typedef struct
   gint64      expires;
   gint64      version;
   GPtrArray  *endpoints;     /* of GInetSocketAddress: IPv4 ones, then IPv6, in wire order */
+  EpPresenceReachability reachability;
 } EpPresenceValue;
 
 typedef struct
@@ -136,6 +148,12 @@ GBytes              *ep_presence_value_encode           (const guint8           
                                                          gint64                     timestamp,
                                                          gint64                     expires,
                                                          GError                   **error);
+GBytes              *ep_presence_value_encode_full      (const guint8               static_key[32],
+                                                         GPtrArray                 *endpoints,
+                                                         EpPresenceReachability     reachability,
+                                                         gint64                     timestamp,
+                                                         gint64                     expires,
+                                                         GError                   **error);
 gboolean             ep_presence_value_parse            (const guint8              *v,
                                                          gsize                      v_len,
                                                          EpPresenceValue           *out);
@@ -145,6 +163,13 @@ void                 ep_presence_value_clear            (EpPresenceValue        
 EpPresenceRecord    *ep_presence_record_new_signed      (EpIdentity                *identity,
                                                          EpHlc                     *hlc,
                                                          GPtrArray                 *endpoints,
+                                                         gint64                     now,
+                                                         gint64                     lifetime,
+                                                         GError                   **error);
+EpPresenceRecord    *ep_presence_record_new_signed_full (EpIdentity                *identity,
+                                                         EpHlc                     *hlc,
+                                                         GPtrArray                 *endpoints,
+                                                         EpPresenceReachability     reachability,
                                                          gint64                     now,
                                                          gint64                     lifetime,
                                                          GError                   **error);
