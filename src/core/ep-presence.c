@@ -36,10 +36,12 @@ struct _EpPresence
   guint                  republish_seconds;
 
   GPtrArray             *endpoints;         /* GInetSocketAddress */
+  EpPresenceReachability reachability;
   gboolean               started;
   gboolean               publishing;
   gboolean               republish_pending;
   GSource               *republish_timer;
+  GSource               *republish_soon;    /* changes made together publish once */
   GCancellable          *cancellable;       /* of the automatic publishes */
 
   GHashTable            *last_seqs;         /* GBytes key → gint64* */
@@ -362,9 +364,10 @@ ep_presence_publish_async (EpPresence          *self,
       return;
     }
 
-  data->record = ep_presence_record_new_signed (self->identity, &self->hlc, self->endpoints,
-                                                now_us (self) / G_USEC_PER_SEC, self->lifetime,
-                                                &error);
+  data->record = ep_presence_record_new_signed_full (self->identity, &self->hlc, self->endpoints,
+                                                     self->reachability,
+                                                     now_us (self) / G_USEC_PER_SEC,
+                                                     self->lifetime, &error);
   if (data->record == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -446,6 +449,27 @@ republish (EpPresence *self)
 }
 
 static gboolean
+on_republish_soon (gpointer user_data)
+{
+  EpPresence *self = user_data;
+
+  g_clear_pointer (&self->republish_soon, g_source_unref);
+  republish (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_republish (EpPresence *self)
+{
+  if (!self->started || self->republish_soon != NULL)
+    return;
+  self->republish_soon = g_idle_source_new ();
+  g_source_set_callback (self->republish_soon, on_republish_soon, self, NULL);
+  g_source_set_static_name (self->republish_soon, "[ep-presence] republish");
+  g_source_attach (self->republish_soon, g_main_context_get_thread_default ());
+}
+
+static gboolean
 on_republish_timer (gpointer user_data)
 {
   republish (user_data);
@@ -481,6 +505,11 @@ ep_presence_stop (EpPresence *self)
     {
       g_source_destroy (self->republish_timer);
       g_clear_pointer (&self->republish_timer, g_source_unref);
+    }
+  if (self->republish_soon != NULL)
+    {
+      g_source_destroy (self->republish_soon);
+      g_clear_pointer (&self->republish_soon, g_source_unref);
     }
 }
 
@@ -521,8 +550,48 @@ ep_presence_set_endpoints (EpPresence *self,
     return;
   g_ptr_array_unref (self->endpoints);
   self->endpoints = g_steal_pointer (&copy);
-  if (self->started)
-    republish (self);
+  schedule_republish (self);
+}
+
+/**
+ * ep_presence_set_reachability:
+ *
+ * What we know of our own reachability, published with the endpoints;
+ * republishes at once when started and it changed.
+ */
+void
+ep_presence_set_reachability (EpPresence             *self,
+                              EpPresenceReachability  reachability)
+{
+  g_return_if_fail (EP_IS_PRESENCE (self));
+
+  if (self->reachability == reachability)
+    return;
+  self->reachability = reachability;
+  schedule_republish (self);
+}
+
+EpPresenceReachability
+ep_presence_get_reachability (EpPresence *self)
+{
+  g_return_val_if_fail (EP_IS_PRESENCE (self), EP_PRESENCE_REACHABILITY_UNKNOWN);
+
+  return self->reachability;
+}
+
+/**
+ * ep_presence_republish:
+ *
+ * Publishes again now (once the one under way is done) when started: after
+ * a network change the nodes holding our record may be out of reach, or
+ * the record may have been lost.
+ */
+void
+ep_presence_republish (EpPresence *self)
+{
+  g_return_if_fail (EP_IS_PRESENCE (self));
+
+  schedule_republish (self);
 }
 
 /* Resolving -------------------------------------------------------------- */

@@ -84,6 +84,10 @@ void                ep_presence_set_clock        (EpPresence           *self,
  * once when started and they changed. */
 void                ep_presence_set_endpoints    (EpPresence           *self,
                                                   GPtrArray            *endpoints);
+void                ep_presence_set_reachability (EpPresence           *self,
+                                                  EpPresenceReachability reachability);
+EpPresenceReachability ep_presence_get_reachability (EpPresence        *self);
+void                ep_presence_republish        (EpPresence           *self);
 /* Publishes now, then on endpoint changes and every 30 minutes. */
 void                ep_presence_start            (EpPresence           *self);
 void                ep_presence_stop             (EpPresence           *self);
