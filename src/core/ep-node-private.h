@@ -6,6 +6,7 @@
  * ep-node-delivery.c outbox, retransmission, frames in and out
  * ep-node-requests.c contact requests
  * ep-node-presence.c our presence record, resolving contacts'
+ * ep-node-network.c  GNetworkMonitor: what a changed network starts over
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -66,6 +67,9 @@ typedef struct
   gint64          next_resolve;
   guint           resolve_backoff_ms; /* while unreachable: 1 s, doubling to the interval */
   gboolean        resolving;
+  GPtrArray      *endpoints;        /* GInetSocketAddress: its record's, of our families */
+  gint64          direct_started;   /* monotonic µs: first direct attempt of this run; 0: none */
+  gint64          last_heard;       /* the session's last packet in, as the timer saw it */
 } EpNodePeer;
 
 struct _EpNode
@@ -98,6 +102,12 @@ struct _EpNode
   gboolean          started;
   gboolean          publishing;
   GCancellable     *cancellable;
+
+  GNetworkMonitor  *monitor;
+  GSource          *network_settle;   /* monitor events coalesce before we react */
+  gboolean          network_available;
+  GSource          *reachability_check;
+  gint64            fast_resolve_until; /* monotonic µs: resolve often until then */
 };
 
 /* ep-node.c */
@@ -129,6 +139,10 @@ void         ep_node_connections_stop      (EpNode          *self);
 void         ep_node_connections_watch_lan (EpNode          *self);
 void         ep_node_connect_soon          (EpNode          *self,
                                             EpNodePeer      *peer);
+gint64       ep_node_peer_get_direct_started (EpNodePeer    *peer);
+void         ep_node_connections_network_changed (EpNode    *self);
+void         ep_node_network_monitor_start (EpNode          *self);
+void         ep_node_network_monitor_stop  (EpNode          *self);
 
 /* ep-node-delivery.c */
 void         ep_node_delivery_load_outbox  (EpNode          *self,
@@ -148,6 +162,7 @@ void         ep_node_presence_start        (EpNode          *self);
 void         ep_node_presence_stop         (EpNode          *self);
 void         ep_node_presence_pump         (EpNodePeer      *peer,
                                             gint64           now);
+void         ep_node_presence_network_changed (EpNode       *self);
 
 /* ep-node-requests.c */
 gboolean     ep_node_requests_incoming     (EpNode          *self,

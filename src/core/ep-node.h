@@ -101,6 +101,7 @@ typedef struct
   guint resolve_queued_ms;    /* 30000: … of a contact with queued messages */
   guint dht_query_timeout_ms; /* 0: the DHT's default */
   gboolean dht_one_address;   /* tests: a whole DHT on one loopback address */
+  gboolean no_network_monitor; /* tests: ignore GNetworkMonitor (drive ep_node_network_changed) */
 } EpNodeTiming;
 
 typedef struct
@@ -121,6 +122,8 @@ typedef struct
   guint64 connects;
   guint64 presence_resolved;
   guint64 presence_failed;
+  guint64 presence_published;     /* our record stored */
+  guint64 network_changes;        /* reactions to a changed network */
 } EpNodeCounters;
 
 #define EP_TYPE_NODE (ep_node_get_type ())
@@ -176,6 +179,9 @@ void            ep_node_add_peer_address       (EpNode              *self,
                                                 GSocketAddress      *address);
 gboolean        ep_node_is_connected           (EpNode              *self,
                                                 const guint8         key[32]);
+/* The network changed (GNetworkMonitor says so; a test may say so too). */
+void            ep_node_network_changed        (EpNode              *self,
+                                                gboolean             available);
 
 /* Contacts and requests */
 EpContact      *ep_node_add_contact            (EpNode              *self,
