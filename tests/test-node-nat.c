@@ -1,0 +1,583 @@
+/* test-node-nat.c — nodes across NATs and changing networks, on loopback
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "node-test-util.h"
+
+/* A fake DHT node: answers every query as a node behind which the asker
+ * sits behind a NAT would see it: `ip` names the asker by the NAT's port.
+ * Keeps the v of every put it gets. */
+typedef struct
+{
+  GSocket   *socket;
+  GSource   *source;
+  guint8     id[EP_KRPC_ID_LEN];
+  guint16    port;
+  guint16    nat_port;
+  GPtrArray *all;            /* (unowned) every fake, for `nodes` */
+  GPtrArray *puts;           /* GBytes: v of each put */
+  guint8     k[32];          /* the last item put, given back to a get */
+  guint8     sig[64];
+  gint64     seq;
+} FakeNode;
+
+static void
+compact_node (FakeNode   *node,
+              GByteArray *out)
+{
+  guint8 entry[26];
+
+  memcpy (entry, node->id, EP_KRPC_ID_LEN);
+  entry[20] = 127;
+  entry[21] = 0;
+  entry[22] = 0;
+  entry[23] = 1;
+  entry[24] = (guint8) (node->port >> 8);
+  entry[25] = (guint8) node->port;
+  g_byte_array_append (out, entry, sizeof entry);
+}
+
+static gboolean
+on_fake_datagram (GSocket      *socket,
+                  GIOCondition  condition,
+                  gpointer      user_data)
+{
+  FakeNode *self = user_data;
+  g_autoptr(GSocketAddress) from = NULL;
+  g_autoptr(EpBencDoc) doc = NULL;
+  g_autoptr(GByteArray) nodes = g_byte_array_new ();
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  guint8 buf[2048];
+  EpKrpcMsg query = { 0 };
+  EpKrpcMsg reply = { 0 };
+  gssize n;
+
+  n = g_socket_receive_from (socket, &from, (char *) buf, sizeof buf, NULL, NULL);
+  if (n <= 0)
+    return G_SOURCE_CONTINUE;
+  doc = ep_benc_doc_parse (buf, n, NULL, NULL);
+  if (doc == NULL || ep_krpc_decode (ep_benc_doc_root (doc), &query) != EP_KRPC_OK
+      || query.kind != EP_KRPC_QUERY)
+    return G_SOURCE_CONTINUE;
+
+  if (query.method == EP_KRPC_PUT && query.v != NULL && query.has_k)
+    {
+      g_ptr_array_add (self->puts, g_bytes_new (query.v, query.v_len));
+      memcpy (self->k, query.k, 32);
+      memcpy (self->sig, query.sig, 64);
+      self->seq = query.seq;
+    }
+
+  for (guint i = 0; i < self->all->len; i++)
+    compact_node (self->all->pdata[i], nodes);
+  reply.kind = EP_KRPC_RESPONSE;
+  memcpy (reply.tid, query.tid, query.tid_len);
+  reply.tid_len = query.tid_len;
+  memcpy (reply.id, self->id, EP_KRPC_ID_LEN);
+  reply.ip[0] = 127;
+  reply.ip[3] = 1;
+  reply.ip[4] = (guint8) (self->nat_port >> 8);
+  reply.ip[5] = (guint8) self->nat_port;
+  reply.ip_len = 6;
+  reply.nodes = nodes->data;
+  reply.nodes_len = nodes->len;
+  if (query.method == EP_KRPC_GET || query.method == EP_KRPC_GET_PEERS)
+    {
+      reply.token = (const guint8 *) "token";
+      reply.token_len = 5;
+    }
+  if (query.method == EP_KRPC_GET && self->puts->len > 0)
+    {
+      GBytes *v = g_ptr_array_index (self->puts, self->puts->len - 1);
+
+      reply.v = g_bytes_get_data (v, &reply.v_len);
+      reply.has_k = TRUE;
+      memcpy (reply.k, self->k, 32);
+      memcpy (reply.sig, self->sig, 64);
+      reply.has_seq = TRUE;
+      reply.seq = self->seq;
+    }
+  ep_krpc_encode (&reply, out);
+  g_socket_send_to (socket, from, (const char *) out->data, out->len, NULL, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+fake_node_start (FakeNode  *self,
+                 GPtrArray *all,
+                 guint16    nat_port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  g_autoptr(GSocketAddress) local = NULL;
+
+  self->socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                               G_SOCKET_PROTOCOL_UDP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (self->socket, any, FALSE, &error);
+  g_assert_no_error (error);
+  g_socket_set_blocking (self->socket, FALSE);
+  local = g_socket_get_local_address (self->socket, &error);
+  g_assert_no_error (error);
+  self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  self->nat_port = nat_port;
+  randombytes_buf (self->id, sizeof self->id);
+  self->all = all;
+  self->puts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  self->source = g_socket_create_source (self->socket, G_IO_IN, NULL);
+  g_source_set_callback (self->source, G_SOURCE_FUNC (on_fake_datagram), self, NULL);
+  g_source_attach (self->source, g_main_context_get_thread_default ());
+}
+
+static void
+fake_node_stop (FakeNode *self)
+{
+  g_source_destroy (self->source);
+  g_source_unref (self->source);
+  g_object_unref (self->socket);
+  g_ptr_array_unref (self->puts);
+}
+
+typedef struct
+{
+  FakeNode *fakes;
+  guint     n;
+  guint16   nat_port;
+} NatCheck;
+
+/* A put whose record names us by the NAT's port, behind a NAT. */
+static gboolean
+published_nat_port (gpointer data)
+{
+  NatCheck *c = data;
+
+  for (guint i = 0; i < c->n; i++)
+    for (guint j = 0; j < c->fakes[i].puts->len; j++)
+      {
+        gsize len;
+        const guint8 *v = g_bytes_get_data (c->fakes[i].puts->pdata[j], &len);
+        EpPresenceValue value;
+        gboolean ok;
+
+        if (!ep_presence_value_parse (v, len, &value))
+          continue;
+        ok = value.endpoints->len >= 1
+             && g_inet_socket_address_get_port (value.endpoints->pdata[0]) == c->nat_port
+             && value.reachability == EP_PRESENCE_REACHABILITY_NAT;
+        ep_presence_value_clear (&value);
+        if (ok)
+          return TRUE;
+      }
+  return FALSE;
+}
+
+#define N_FAKES 6
+
+static gboolean
+node_published (gpointer data)
+{
+  return ep_node_get_counters (EP_NODE (data))->presence_published >= 1;
+}
+
+/* The DHT's nodes see us at another port than we listen on (a NAT maps
+ * it): the record we publish carries their port, and says we are behind a
+ * NAT. */
+static void
+test_external_port (void)
+{
+  g_autoptr(GPtrArray) all = g_ptr_array_new ();
+  FakeNode fakes[N_FAKES] = { 0 };
+  g_auto(GStrv) bootstrap = g_new0 (char *, N_FAKES + 1);
+  TestNode a = { 0 };
+  NatCheck check = { fakes, N_FAKES, 0 };
+  GSocketAddress *external;
+
+  for (guint i = 0; i < N_FAKES; i++)
+    g_ptr_array_add (all, &fakes[i]);
+  /* An unlikely port, not the node's. */
+  check.nat_port = 40000 + g_random_int_range (0, 20000);
+  for (guint i = 0; i < N_FAKES; i++)
+    {
+      fake_node_start (&fakes[i], all, check.nat_port);
+      bootstrap[i] = g_strdup_printf ("127.0.0.1:%u", fakes[i].port);
+    }
+
+  a.bootstrap = bootstrap;
+  test_node_start (&a);
+  g_assert_cmpuint (ep_node_get_port (a.node), !=, check.nat_port);
+
+  g_assert_true (spin_until (published_nat_port, &check, 20));
+  external = ep_dht_get_external_address (ep_node_get_dht (a.node));
+  g_assert_nonnull (external);
+  g_assert_cmpuint (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (external)), ==,
+                    check.nat_port);
+  g_assert_true (spin_until (node_published, a.node, 10));
+
+  test_node_clear (&a);
+  for (guint i = 0; i < N_FAKES; i++)
+    fake_node_stop (&fakes[i]);
+}
+
+/* The two sessions of a pair, and what their managers dropped. */
+static guint64
+unknown_index_drops (TestNode *a,
+                     TestNode *b)
+{
+  return ep_session_manager_get_counters (ep_node_get_session_manager (a->node))
+           ->dropped_unknown_index
+         + ep_session_manager_get_counters (ep_node_get_session_manager (b->node))
+           ->dropped_unknown_index;
+}
+
+/* Contacts that restart and call each other at the very same moment end
+ * up with one session, which stays: no reconnects, nothing dropped for
+ * keys only one side kept, messages both ways. */
+static void
+test_simultaneous (void)
+{
+  TestNode a = { 0 }, b = { 0 };
+  Pair pair = { &a, &b };
+
+  test_node_start (&a);
+  test_node_start (&b);
+  befriend (&a, &b, TRUE);
+
+  for (guint round = 0; round < 4; round++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("round %u", round);
+      Count got_a = { &a, 0 }, got_b = { &b, 0 };
+      guint64 connects, drops;
+      guint changes_a, changes_b;
+
+      test_node_stop (&a);
+      test_node_stop (&b);
+      test_node_start (&a);
+      test_node_start (&b);
+      /* Both learn the other's address now: both call at once. */
+      test_node_hint (&a, &b);
+      test_node_hint (&b, &a);
+      g_assert_true (spin_until (pair_connected, &pair, 10));
+      connects = ep_node_get_counters (a.node)->connects + ep_node_get_counters (b.node)->connects;
+      changes_a = a.presence_changes;
+      changes_b = b.presence_changes;
+
+      /* Past the time old keys are kept, and many keepalives. */
+      spin_for (fast_session_timing.old_keys_ms + 500);
+      drops = unknown_index_drops (&a, &b);
+      got_a.n = a.received->len + 3;
+      got_b.n = b.received->len + 3;
+      send_many (&a, &b, prefix, 3);
+      send_many (&b, &a, prefix, 3);
+      g_assert_true (spin_until (received_at_least, &got_b, 10));
+      g_assert_true (spin_until (received_at_least, &got_a, 10));
+      spin_for (500);
+
+      g_assert_true (pair_connected (&pair));
+      g_assert_cmpuint (ep_node_get_counters (a.node)->connects
+                        + ep_node_get_counters (b.node)->connects, ==, connects);
+      g_assert_cmpuint (a.presence_changes, ==, changes_a);
+      g_assert_cmpuint (b.presence_changes, ==, changes_b);
+      g_assert_cmpuint (unknown_index_drops (&a, &b), ==, drops);
+      g_assert_cmpuint (a.received->len, ==, got_a.n);
+      g_assert_cmpuint (b.received->len, ==, got_b.n);
+    }
+
+  test_node_clear (&a);
+  test_node_clear (&b);
+}
+
+/* A UDP forwarder: what reaches its front goes on to @to from its back,
+ * what comes back to its back goes to whoever last used the front. A peer
+ * reached through it answers from another address than the one called, as
+ * behind some NATs. */
+typedef struct
+{
+  GSocket        *front;
+  GSocket        *back;
+  GSource        *front_source;
+  GSource        *back_source;
+  GSocketAddress *to;
+  GSocketAddress *client;
+} Forwarder;
+
+static GSocket *
+loopback_socket (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                                  G_SOCKET_PROTOCOL_UDP, &error);
+
+  g_assert_no_error (error);
+  g_socket_bind (socket, any, FALSE, &error);
+  g_assert_no_error (error);
+  g_socket_set_blocking (socket, FALSE);
+  return socket;
+}
+
+static gboolean
+on_front (GSocket      *socket,
+          GIOCondition  condition,
+          gpointer      user_data)
+{
+  Forwarder *f = user_data;
+  GSocketAddress *from = NULL;
+  char buf[2048];
+  gssize n = g_socket_receive_from (socket, &from, buf, sizeof buf, NULL, NULL);
+
+  if (n > 0)
+    {
+      g_clear_object (&f->client);
+      f->client = g_steal_pointer (&from);
+      g_socket_send_to (f->back, f->to, buf, n, NULL, NULL);
+    }
+  g_clear_object (&from);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_back (GSocket      *socket,
+         GIOCondition  condition,
+         gpointer      user_data)
+{
+  Forwarder *f = user_data;
+  g_autoptr(GSocketAddress) from = NULL;
+  char buf[2048];
+  gssize n = g_socket_receive_from (socket, &from, buf, sizeof buf, NULL, NULL);
+
+  if (n > 0 && f->client != NULL)
+    g_socket_send_to (f->front, f->client, buf, n, NULL, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+forwarder_start (Forwarder *f,
+                 guint16    to_port)
+{
+  f->front = loopback_socket ();
+  f->back = loopback_socket ();
+  f->to = g_inet_socket_address_new_from_string ("127.0.0.1", to_port);
+  f->front_source = g_socket_create_source (f->front, G_IO_IN, NULL);
+  g_source_set_callback (f->front_source, G_SOURCE_FUNC (on_front), f, NULL);
+  g_source_attach (f->front_source, g_main_context_get_thread_default ());
+  f->back_source = g_socket_create_source (f->back, G_IO_IN, NULL);
+  g_source_set_callback (f->back_source, G_SOURCE_FUNC (on_back), f, NULL);
+  g_source_attach (f->back_source, g_main_context_get_thread_default ());
+}
+
+static GSocketAddress *
+forwarder_address (Forwarder *f)
+{
+  return g_socket_get_local_address (f->front, NULL);
+}
+
+static void
+forwarder_stop (Forwarder *f)
+{
+  g_source_destroy (f->front_source);
+  g_source_unref (f->front_source);
+  g_source_destroy (f->back_source);
+  g_source_unref (f->back_source);
+  g_clear_object (&f->front);
+  g_clear_object (&f->back);
+  g_clear_object (&f->to);
+  g_clear_object (&f->client);
+}
+
+typedef struct
+{
+  EpSession *a;
+  EpSession *b;
+  guint      a_got;
+  guint      b_got;
+} Crossing;
+
+static gboolean
+both_established (gpointer data)
+{
+  Crossing *c = data;
+
+  return ep_session_get_state (c->a) == EP_SESSION_STATE_ESTABLISHED
+         && ep_session_get_state (c->b) == EP_SESSION_STATE_ESTABLISHED
+         && ep_session_get_counters (c->a)->handshakes >= 2
+         && ep_session_get_counters (c->b)->handshakes >= 2;
+}
+
+static void
+on_crossing_frame (EpSession *session,
+                   GBytes    *frame,
+                   guint     *got)
+{
+  (*got)++;
+}
+
+static gboolean
+both_got (gpointer data)
+{
+  Crossing *c = data;
+
+  return c->a_got >= 1 && c->b_got >= 1;
+}
+
+/* Holds back the first handshake message 3 a side sends until the other
+ * side sent one too: the two cross on the wire, and each side takes the
+ * other's before it hears anything on its own keys. */
+typedef struct
+{
+  gboolean        holding;
+  GBytes         *held;
+  GSocketAddress *to;
+  gint64          quiet_until;   /* transport packets dropped until then */
+} HoldFinal;
+
+static gboolean
+hold_final (EpUdp          *udp,
+            gboolean        outgoing,
+            GSocketAddress *peer,
+            const guint8   *data,
+            gsize           len,
+            gpointer        user_data)
+{
+  HoldFinal *h = user_data;
+
+  /* The keepalives confirming either side's keys wait until both
+   * messages 3 are in. */
+  if (outgoing && len > 0 && data[0] == 0x04 && g_get_monotonic_time () < h->quiet_until)
+    return FALSE;
+  if (!outgoing || len == 0 || data[0] != 0x03 || !h->holding)
+    return TRUE;
+  if (h->held == NULL)
+    {
+      h->held = g_bytes_new (data, len);
+      h->to = g_object_ref (peer);
+    }
+  return FALSE;
+}
+
+typedef struct
+{
+  HoldFinal *a;
+  HoldFinal *b;
+} Holds;
+
+static gboolean
+both_held (gpointer data)
+{
+  Holds *h = data;
+
+  return h->a->held != NULL && h->b->held != NULL;
+}
+
+static void
+release_final (EpUdp     *udp,
+               HoldFinal *h)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (h->held, &len);
+
+  h->holding = FALSE;
+  g_assert_true (ep_udp_send (udp, h->to, data, len, NULL));
+  g_clear_pointer (&h->held, g_bytes_unref);
+  g_clear_object (&h->to);
+}
+
+/* A calls B through a forwarder while B calls A directly: the managers
+ * cannot tell the INITs cross (other addresses), both handshakes finish,
+ * their messages 3 cross, and both sides must keep sending on the same
+ * keys, also once the other keys are dropped. */
+static void
+test_crossing_handshakes (void)
+{
+  for (guint round = 0; round < 6; round++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(EpUdp) udp_a = ep_udp_new ("127.0.0.1", 0, &error);
+      g_autoptr(EpUdp) udp_b = ep_udp_new ("127.0.0.1", 0, &error);
+      g_autoptr(EpSessionManager) ma = NULL;
+      g_autoptr(EpSessionManager) mb = NULL;
+      g_autoptr(GSocketAddress) to_a = NULL;
+      g_autoptr(GSocketAddress) via = NULL;
+      g_autoptr(EpSession) sa = NULL;
+      g_autoptr(EpSession) sb = NULL;
+      g_autoptr(GBytes) frame = g_bytes_new_static ("hello", 5);
+      EpSessionTiming timing = fast_session_timing;
+      guint8 sk_a[64], pk_a[32], sk_b[64], pk_b[32], x_a[32], x_b[32];
+      Forwarder f = { 0 };
+      Crossing c = { 0 };
+      HoldFinal hold_a = { TRUE, NULL, NULL }, hold_b = { TRUE, NULL, NULL };
+      Holds holds = { &hold_a, &hold_b };
+
+      g_assert_no_error (error);
+      crypto_sign_keypair (pk_a, sk_a);
+      crypto_sign_keypair (pk_b, sk_b);
+      randombytes_buf (x_a, sizeof x_a);
+      randombytes_buf (x_b, sizeof x_b);
+      ma = ep_session_manager_new (udp_a, sk_a, x_a);
+      mb = ep_session_manager_new (udp_b, sk_b, x_b);
+      timing.old_keys_ms = 300;
+      timing.keepalive_ms = 100;
+      ep_session_manager_set_timing (ma, &timing);
+      ep_session_manager_set_timing (mb, &timing);
+
+      ep_udp_set_filter (udp_a, hold_final, &hold_a);
+      ep_udp_set_filter (udp_b, hold_final, &hold_b);
+      forwarder_start (&f, ep_udp_get_port (udp_b));
+      via = forwarder_address (&f);
+      to_a = g_inet_socket_address_new_from_string ("127.0.0.1", ep_udp_get_port (udp_a));
+      sa = ep_session_manager_connect (ma, via, pk_b);
+      sb = ep_session_manager_connect (mb, to_a, pk_a);
+      c.a = sa;
+      c.b = sb;
+      g_signal_connect (sa, "frame-received", G_CALLBACK (on_crossing_frame), &c.a_got);
+      g_signal_connect (sb, "frame-received", G_CALLBACK (on_crossing_frame), &c.b_got);
+      g_assert_true (spin_until (both_held, &holds, 10));
+      hold_a.quiet_until = hold_b.quiet_until = g_get_monotonic_time () + 100 * 1000;
+      release_final (udp_a, &hold_a);
+      release_final (udp_b, &hold_b);
+      g_assert_true (spin_until (both_established, &c, 10));
+
+      /* Well past the old keys' time. */
+      spin_for (timing.old_keys_ms * 3);
+      g_assert_true (ep_session_send (sa, frame, &error));
+      g_assert_no_error (error);
+      g_assert_true (ep_session_send (sb, frame, &error));
+      g_assert_no_error (error);
+      g_assert_true (spin_until (both_got, &c, 5));
+      g_assert_cmpint (ep_session_get_state (sa), ==, EP_SESSION_STATE_ESTABLISHED);
+      g_assert_cmpint (ep_session_get_state (sb), ==, EP_SESSION_STATE_ESTABLISHED);
+      g_assert_cmpuint (ep_session_manager_get_counters (ma)->dropped_unknown_index, ==, 0);
+      g_assert_cmpuint (ep_session_manager_get_counters (mb)->dropped_unknown_index, ==, 0);
+
+      g_signal_handlers_disconnect_by_data (sa, &c.a_got);
+      g_signal_handlers_disconnect_by_data (sb, &c.b_got);
+      ep_udp_set_filter (udp_a, NULL, NULL);
+      ep_udp_set_filter (udp_b, NULL, NULL);
+      forwarder_stop (&f);
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  GMainContext *context;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  if (sodium_init () < 0)
+    return 1;
+  context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
+
+  g_test_add_func ("/ep/node-nat/external-port", test_external_port);
+  g_test_add_func ("/ep/node-nat/crossing-handshakes", test_crossing_handshakes);
+  g_test_add_func ("/ep/node-nat/simultaneous", test_simultaneous);
+
+  ret = g_test_run ();
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return ret;
+}
