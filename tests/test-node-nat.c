@@ -559,6 +559,301 @@ test_crossing_handshakes (void)
     }
 }
 
+/* Drops every datagram between a node and one peer port, both ways. */
+typedef struct
+{
+  guint16  port;
+  gboolean cut;
+  guint    dropped;
+} Cut;
+
+static gboolean
+cut_filter (EpUdp          *udp,
+            gboolean        outgoing,
+            GSocketAddress *peer,
+            const guint8   *data,
+            gsize           len,
+            gpointer        user_data)
+{
+  Cut *c = user_data;
+
+  if (!c->cut || g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (peer)) != c->port)
+    return TRUE;
+  c->dropped++;
+  return FALSE;
+}
+
+static gboolean
+pair_apart (gpointer data)
+{
+  Pair *p = data;
+
+  return !ep_node_is_connected (p->a->node, test_node_key (p->b))
+         && !ep_node_is_connected (p->b->node, test_node_key (p->a));
+}
+
+static gboolean
+republished (gpointer data)
+{
+  guint64 *before = data;
+  EpNode *node = *(EpNode **) (before + 1);
+
+  return ep_node_get_counters (node)->presence_published > *before;
+}
+
+/* The network comes back after a while: a node told so connects at once
+ * (not when its grown backoff says), its queued message goes out, and its
+ * record is published again. */
+static void
+test_network_changed (void)
+{
+  TestNode a = { 0 }, b = { 0 };
+  Pair pair = { &a, &b };
+  DhtNet net = { 0 };
+  EpNodeTiming timing = fast_node_timing;
+  EpSessionTiming session_timing = fast_session_timing;
+  Count got = { &b, 0 };
+  Cut cut = { 0 };
+  guint64 check[2];
+  gint64 start;
+
+  dht_net_start (&net, 4);
+  a.bootstrap = net.bootstrap;   /* B publishes nothing: only A can call */
+  test_node_start (&a);
+  test_node_start (&b);
+  /* After a failure, the next connect only comes after 5 s. */
+  timing.connect_retry_ms = 5000;
+  timing.connect_retry_max_ms = 60000;
+  ep_node_set_timing (a.node, &timing);
+  ep_node_set_timing (b.node, &timing);
+  session_timing.idle_timeout_ms = 800;
+  session_timing.handshake_timeout_ms = 1000;
+  ep_session_manager_set_timing (ep_node_get_session_manager (a.node), &session_timing);
+  ep_session_manager_set_timing (ep_node_get_session_manager (b.node), &session_timing);
+  befriend (&a, &b, TRUE);
+  g_assert_true (spin_until (node_published, a.node, 20));
+
+  /* The path goes away: both sessions end; a message waits. */
+  cut.port = ep_node_get_port (b.node);
+  cut.cut = TRUE;
+  ep_udp_set_filter (ep_node_get_udp (a.node), cut_filter, &cut);
+  g_assert_true (spin_until (pair_apart, &pair, 10));
+  got.n = b.received->len + 1;
+  send_many (&a, &b, "while away", 1);
+  /* The connect that message started fails too. */
+  spin_for (session_timing.handshake_timeout_ms + 500);
+
+  /* It comes back, and A hears of it. */
+  cut.cut = FALSE;
+  check[0] = ep_node_get_counters (a.node)->presence_published;
+  *(EpNode **) (check + 1) = a.node;
+  start = g_get_monotonic_time ();
+  ep_node_network_changed (a.node, TRUE);
+  g_assert_cmpuint (ep_node_get_counters (a.node)->network_changes, ==, 1);
+  g_assert_true (spin_until (pair_connected, &pair, 10));
+  g_assert_true (spin_until (received_at_least, &got, 10));
+  g_test_message ("connected and delivered %.0f ms after the network came back",
+                  (g_get_monotonic_time () - start) / 1e3);
+  /* Well before the backoff would have let anyone call. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+  check_history (&b, &a, "while away", 1);
+  g_assert_true (spin_until (republished, check, 10));
+
+  /* Gone: nothing happens until it is back. */
+  ep_node_network_changed (a.node, FALSE);
+  g_assert_cmpuint (ep_node_get_counters (a.node)->network_changes, ==, 1);
+
+  ep_udp_set_filter (ep_node_get_udp (a.node), NULL, NULL);
+  test_node_clear (&a);
+  test_node_clear (&b);
+  dht_net_stop (&net);
+}
+
+/* Timing scaled down 20 times from the defaults. */
+static const EpSessionTiming scaled_session_timing = {
+  .tick_ms = 20,
+  .handshake_retry_ms = 13,
+  .handshake_retry_max_ms = 400,
+  .handshake_timeout_ms = 1500,
+  .rekey_after_ms = 6000,
+  .rekey_after_messages = G_GUINT64_CONSTANT (1) << 20,
+  .keepalive_ms = 1250,
+  .idle_timeout_ms = 4000,
+  .old_keys_ms = 750,
+  .cookie_secret_ms = 120000,
+};
+
+static const EpNodeTiming scaled_node_timing = {
+  .tick_ms = 20,
+  .retransmit_ms = 25,
+  .retransmit_max_ms = 1500,
+  .connect_retry_ms = 50,
+  .connect_retry_max_ms = 3000,
+  .request_retry_ms = 100,
+  .stranger_ms = 3000,
+  .resolve_ms = 300000,
+  .resolve_queued_ms = 1500,
+  .dht_query_timeout_ms = 400,
+  .dht_one_address = TRUE,
+  .no_network_monitor = TRUE,
+};
+
+static gboolean
+on_restore (gpointer user_data)
+{
+  ((Cut *) user_data)->cut = FALSE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+cut_over (gpointer data)
+{
+  return !((Cut *) data)->cut;
+}
+
+/* Both ways cut for @ms (no monitor event, as when a router's uplink
+ * fails) while both sides queue messages; once packets flow again every
+ * message arrives, each exactly once. */
+static void
+cut_and_restore (TestNode   *a,
+                 TestNode   *b,
+                 Cut        *cut,
+                 guint       ms,
+                 const char *prefix)
+{
+  g_autofree char *from_a = g_strdup_printf ("%s from A", prefix);
+  g_autofree char *from_b = g_strdup_printf ("%s from B", prefix);
+  Count got_a = { a, a->received->len + 5 }, got_b = { b, b->received->len + 5 };
+  Pair pair = { a, b };
+  GSource *restore;
+  gint64 restored;
+
+  cut->cut = TRUE;
+  restore = g_timeout_source_new (ms);
+  g_source_set_callback (restore, on_restore, cut, NULL);
+  g_source_attach (restore, g_main_context_get_thread_default ());
+  g_source_unref (restore);
+  send_many (a, b, from_a, 5);
+  send_many (b, a, from_b, 5);
+  g_assert_true (spin_until (cut_over, cut, ms / 1000 + 5));
+  restored = g_get_monotonic_time ();
+
+  g_assert_true (spin_until (received_at_least, &got_b, 10));
+  g_assert_true (spin_until (received_at_least, &got_a, 10));
+  g_assert_true (spin_until (pair_connected, &pair, 10));
+  g_test_message ("cut for %u ms: all delivered %.0f ms after it ended", ms,
+                  (g_get_monotonic_time () - restored) / 1e3);
+  /* Within the longest backoff (3 s scaled: a minute) at most. */
+  g_assert_cmpint (g_get_monotonic_time () - restored, <, 3500 * 1000);
+  spin_for (300);
+  check_history (b, a, from_a, 5);
+  check_history (a, b, from_b, 5);
+}
+
+static void
+test_silent_cut (void)
+{
+  TestNode a = { 0 }, b = { 0 };
+  Cut cut = { 0 };
+  guint64 connects;
+
+  test_node_start (&a);
+  test_node_start (&b);
+  ep_node_set_timing (a.node, &scaled_node_timing);
+  ep_node_set_timing (b.node, &scaled_node_timing);
+  ep_session_manager_set_timing (ep_node_get_session_manager (a.node), &scaled_session_timing);
+  ep_session_manager_set_timing (ep_node_get_session_manager (b.node), &scaled_session_timing);
+  befriend (&a, &b, TRUE);
+  cut.port = ep_node_get_port (b.node);
+  ep_udp_set_filter (ep_node_get_udp (a.node), cut_filter, &cut);
+
+  /* 30 s (scaled): shorter than the idle timeout, the session stays. */
+  connects = ep_node_get_counters (a.node)->connects + ep_node_get_counters (b.node)->connects;
+  cut_and_restore (&a, &b, &cut, 1500, "short cut");
+  g_assert_cmpuint (cut.dropped, >, 0);
+  g_assert_cmpuint (ep_node_get_counters (a.node)->connects
+                    + ep_node_get_counters (b.node)->connects, ==, connects);
+
+  /* 2 minutes (scaled): the sessions time out and come back. */
+  cut.dropped = 0;
+  cut_and_restore (&a, &b, &cut, 6000, "long cut");
+  g_assert_cmpuint (ep_node_get_counters (a.node)->connects
+                    + ep_node_get_counters (b.node)->connects, >, connects);
+
+  ep_udp_set_filter (ep_node_get_udp (a.node), NULL, NULL);
+  test_node_clear (&a);
+  test_node_clear (&b);
+}
+
+static EpSession *
+session_of (TestNode *t,
+            TestNode *peer)
+{
+  return ep_session_manager_lookup (ep_node_get_session_manager (t->node), test_node_key (peer));
+}
+
+/* Keepalives: exactly one per interval on an idle session, none on one
+ * that carries traffic; and nothing else leaves an idle node (no
+ * per-tick traffic, no presence lookups for contacts we have a session
+ * with). */
+static void
+test_keepalive (void)
+{
+  TestNode a = { 0 }, b = { 0 };
+  DhtNet net = { 0 };
+  EpSessionTiming timing = fast_session_timing;
+  const EpDhtCounters *dht;
+  guint64 keepalives, sent, dht_sent, lookups, keepalives_b;
+
+  dht_net_start (&net, 3);
+  a.bootstrap = b.bootstrap = net.bootstrap;
+  test_node_start (&a);
+  test_node_start (&b);
+  timing.keepalive_ms = 300;
+  timing.idle_timeout_ms = 5000;
+  ep_session_manager_set_timing (ep_node_get_session_manager (a.node), &timing);
+  ep_session_manager_set_timing (ep_node_get_session_manager (b.node), &timing);
+  befriend (&a, &b, TRUE);
+  g_assert_true (spin_until (node_published, a.node, 20));
+  spin_for (1000);
+
+  /* Idle: 3 s are ten intervals. */
+  dht = ep_dht_get_counters (ep_node_get_dht (a.node));
+  keepalives = ep_session_get_counters (session_of (&a, &b))->keepalives_sent;
+  sent = ep_udp_get_counters (ep_node_get_udp (a.node))->sent;
+  dht_sent = dht->queries_sent + dht->responses_sent + dht->errors_sent;
+  lookups = ep_node_get_counters (a.node)->presence_resolved
+            + ep_node_get_counters (a.node)->presence_failed;
+  spin_for (3000);
+  keepalives = ep_session_get_counters (session_of (&a, &b))->keepalives_sent - keepalives;
+  g_assert_cmpuint (keepalives, >=, 9);
+  g_assert_cmpuint (keepalives, <=, 11);
+  g_assert_cmpuint (ep_udp_get_counters (ep_node_get_udp (a.node))->sent - sent, ==,
+                    keepalives + dht->queries_sent + dht->responses_sent + dht->errors_sent
+                    - dht_sent);
+  g_assert_cmpuint (ep_node_get_counters (a.node)->presence_resolved
+                    + ep_node_get_counters (a.node)->presence_failed, ==, lookups);
+
+  /* Busy: a message every 100 ms for 2 s; its acks go back as often. */
+  keepalives = ep_session_get_counters (session_of (&a, &b))->keepalives_sent;
+  keepalives_b = ep_session_get_counters (session_of (&b, &a))->keepalives_sent;
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("busy %u", i);
+
+      send_many (&a, &b, prefix, 1);
+      spin_for (100);
+    }
+  g_assert_cmpuint (ep_session_get_counters (session_of (&a, &b))->keepalives_sent, ==,
+                    keepalives);
+  g_assert_cmpuint (ep_session_get_counters (session_of (&b, &a))->keepalives_sent, ==,
+                    keepalives_b);
+
+  test_node_clear (&a);
+  test_node_clear (&b);
+  dht_net_stop (&net);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -575,6 +870,9 @@ main (int   argc,
   g_test_add_func ("/ep/node-nat/external-port", test_external_port);
   g_test_add_func ("/ep/node-nat/crossing-handshakes", test_crossing_handshakes);
   g_test_add_func ("/ep/node-nat/simultaneous", test_simultaneous);
+  g_test_add_func ("/ep/node-nat/network-changed", test_network_changed);
+  g_test_add_func ("/ep/node-nat/silent-cut", test_silent_cut);
+  g_test_add_func ("/ep/node-nat/keepalive", test_keepalive);
 
   ret = g_test_run ();
   g_main_context_pop_thread_default (context);
