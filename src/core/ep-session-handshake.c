@@ -517,7 +517,13 @@ resolve_simultaneous_open (EpSessionManager  *self,
         continue;
 
       if (memcmp (ep_noise_handshake_get_local_ephemeral (ours->noise), their_ephemeral, 32) < 0)
-        return TRUE;
+        {
+          /* Their INIT shows the way to them is open now (their NAT let
+           * ours out): ours goes again at once rather than after its
+           * retransmission backoff. */
+          send_init (self, ours, g_get_monotonic_time ());
+          return TRUE;
+        }
 
       *session = g_object_ref (ours->session);
       ep_session_manager_remove_handshake (self, ours);
