@@ -1,13 +1,18 @@
 /* ep-node-presence.c — our presence record out, our contacts' records in
  *
  * Once the DHT has nodes we publish our record (EpPresence republishes it
- * on endpoint changes and every 30 minutes). Our endpoints are the address
- * we listen on when it is a specific one, and the external address the DHT
- * learned. Every contact we want to reach and have no session with is
- * resolved at start, then every resolve_ms, or every resolve_queued_ms
- * while something waits for it (messages or our request); a record whose
- * seq the store accepts (never below the last one) gives the address to
- * connect to.
+ * on endpoint or reachability changes and every 30 minutes). Our endpoints
+ * are the external address the DHT's vote learned, with the port the
+ * voters saw (a NAT may have mapped ours to another), and the address we
+ * listen on when it is a specific one. Our reachability (behind a NAT or
+ * not) goes with them. Every contact we want to reach and have no session
+ * with is resolved at start, then every resolve_ms, or every
+ * resolve_queued_ms while something waits for it (messages or our
+ * request); right after a start, our first publish or a network change,
+ * at least every other second for a while, so that two nodes coming up
+ * together find each other's fresh records at once. A record whose seq
+ * the store accepts (never below the last one) gives the endpoints to
+ * call, all at once.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
