@@ -437,6 +437,62 @@ test_network_changed (void)
   dht_net_stop (&net);
 }
 
+static gboolean
+a_lost_b (gpointer data)
+{
+  Pair *p = data;
+
+  return !ep_node_is_connected (p->a->node, test_node_key (p->b));
+}
+
+/* After a network change the path to a contact is gone: the probe gets no
+ * answer and the session ends within moments, not after the idle timeout;
+ * once the path is back they connect again. */
+static void
+test_network_changed_broken (void)
+{
+  TestNode a = { 0 }, b = { 0 };
+  Pair pair = { &a, &b };
+  EpSessionTiming timing = fast_session_timing;
+  Cut cut = { 0 };
+  gint64 start;
+
+  test_node_start (&a);
+  test_node_start (&b);
+  timing.idle_timeout_ms = 30000;
+  timing.handshake_timeout_ms = 1000;
+  ep_session_manager_set_timing (ep_node_get_session_manager (a.node), &timing);
+  ep_session_manager_set_timing (ep_node_get_session_manager (b.node), &timing);
+  befriend (&a, &b, TRUE);
+
+  cut.port = ep_node_get_port (b.node);
+  cut.cut = TRUE;
+  ep_udp_set_filter (ep_node_get_udp (a.node), cut_filter, &cut);
+  start = g_get_monotonic_time ();
+  ep_node_network_changed (a.node, TRUE);
+  g_assert_true (spin_until (a_lost_b, &pair, 10));
+  g_test_message ("a broken path noticed %.0f ms after the change",
+                  (g_get_monotonic_time () - start) / 1e3);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+
+  cut.cut = FALSE;
+  g_assert_true (spin_until (pair_connected, &pair, 10));
+
+  /* A working path answers the probe: the session stays. */
+  {
+    guint64 connects = ep_node_get_counters (a.node)->connects;
+
+    ep_node_network_changed (a.node, TRUE);
+    spin_for (timing.handshake_timeout_ms * 2);
+    g_assert_true (pair_connected (&pair));
+    g_assert_cmpuint (ep_node_get_counters (a.node)->connects, ==, connects);
+  }
+
+  ep_udp_set_filter (ep_node_get_udp (a.node), NULL, NULL);
+  test_node_clear (&a);
+  test_node_clear (&b);
+}
+
 /* Timing scaled down 20 times from the defaults. */
 static const EpSessionTiming scaled_session_timing = {
   .tick_ms = 20,
@@ -728,6 +784,7 @@ main (int   argc,
   g_test_add_func ("/ep/node-nat/crossing-handshakes", test_crossing_handshakes);
   g_test_add_func ("/ep/node-nat/simultaneous", test_simultaneous);
   g_test_add_func ("/ep/node-nat/network-changed", test_network_changed);
+  g_test_add_func ("/ep/node-nat/network-changed-broken", test_network_changed_broken);
   g_test_add_func ("/ep/node-nat/silent-cut", test_silent_cut);
   g_test_add_func ("/ep/node-nat/keepalive", test_keepalive);
 

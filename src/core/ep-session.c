@@ -61,6 +61,7 @@ struct _EpSession
   GQueue             queue;            /* GTask, frame as task data */
   gint64             last_sent_us;
   gint64             last_received_us;
+  gint64             probe_sent_us;    /* ep_session_probe(): an answer is due; 0: none */
 
   EpSessionCounters  counters;
 };
@@ -524,7 +525,14 @@ ep_session_tick (EpSession *self,
   if (self->current == NULL)
     return;
 
-  if (now - self->last_received_us >= (gint64) timing->idle_timeout_ms * 1000)
+  /* A probe's handshake gets an answer within a few retransmissions when
+   * the path works; without one the path is gone, and the session ends
+   * now rather than after the idle timeout. */
+  if (self->probe_sent_us != 0 && self->last_received_us > self->probe_sent_us)
+    self->probe_sent_us = 0;
+  if ((self->probe_sent_us != 0
+       && now - self->probe_sent_us >= (gint64) timing->handshake_timeout_ms * 500)
+      || now - self->last_received_us >= (gint64) timing->idle_timeout_ms * 1000)
     {
       ep_session_fail (self, g_error_new (EP_SESSION_ERROR, EP_SESSION_ERROR_IDLE,
                                           _("The peer stopped answering")));
@@ -673,19 +681,25 @@ ep_session_get_last_received (EpSession *self)
 /**
  * ep_session_probe:
  *
- * Sends a keepalive now on an established session, whatever the keepalive
- * timer says: after a network change, so that the peer learns our new
- * address (it follows authentic packets) and a path that broke shows up
- * as silence.
+ * After a network change: sends a keepalive now, whatever the keepalive
+ * timer says, so that the peer learns our new address (it follows
+ * authentic packets), and starts a handshake (new keys), which the peer
+ * answers at once. Without any answer within half the handshake timeout
+ * the path is taken as broken and the session closes (idle), so that its
+ * owner calls again, instead of waiting for the idle timeout.
  */
 void
 ep_session_probe (EpSession *self)
 {
   g_return_if_fail (EP_IS_SESSION (self));
 
-  if (self->state == EP_SESSION_STATE_ESTABLISHED && self->current != NULL
-      && self->manager != NULL)
-    ep_session_send_keepalive (self, self->current);
+  if (self->state != EP_SESSION_STATE_ESTABLISHED || self->current == NULL
+      || self->manager == NULL)
+    return;
+  ep_session_send_keepalive (self, self->current);
+  self->probe_sent_us = g_get_monotonic_time ();
+  if (self->handshake == NULL && self->next == NULL)
+    ep_session_manager_begin_handshake (self->manager, self);
 }
 
 static gboolean
