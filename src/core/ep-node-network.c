@@ -15,8 +15,10 @@
 
 #include "ep-node-private.h"
 
-/* Monitor events closer together than this are one change. */
+/* Monitor events within this time of the first are one change… */
 #define SETTLE_MS 500
+/* …and a network that keeps changing costs a reaction this often at most. */
+#define MIN_SPACING_MS 5000
 
 static gboolean
 on_network_settled (gpointer user_data)
@@ -33,13 +35,17 @@ on_network_changed (GNetworkMonitor *monitor,
                     gboolean         available,
                     EpNode          *self)
 {
+  gint64 delay;
+
+  /* The reaction already due takes this event in too. */
   self->network_available = available;
   if (self->network_settle != NULL)
-    {
-      g_source_destroy (self->network_settle);
-      g_clear_pointer (&self->network_settle, g_source_unref);
-    }
-  self->network_settle = g_timeout_source_new (SETTLE_MS);
+    return;
+  delay = SETTLE_MS;
+  if (self->network_reacted != 0)
+    delay = MAX (delay, (self->network_reacted + MIN_SPACING_MS * 1000
+                         - g_get_monotonic_time ()) / 1000);
+  self->network_settle = g_timeout_source_new ((guint) delay);
   g_source_set_callback (self->network_settle, on_network_settled, self, NULL);
   g_source_set_static_name (self->network_settle, "[ep-node] network settle");
   g_source_attach (self->network_settle, g_main_context_get_thread_default ());
@@ -86,6 +92,7 @@ ep_node_network_changed (EpNode   *self,
   if (!self->started || !available)
     return;
   self->counters.network_changes++;
+  self->network_reacted = g_get_monotonic_time ();
   g_debug ("the network changed: starting over");
   ep_node_presence_network_changed (self);
   ep_node_connections_network_changed (self);

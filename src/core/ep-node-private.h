@@ -105,6 +105,7 @@ struct _EpNode
 
   GNetworkMonitor  *monitor;
   GSource          *network_settle;   /* monitor events coalesce before we react */
+  gint64            network_reacted;  /* monotonic µs of the last reaction */
   gboolean          network_available;
   GSource          *reachability_check;
   gint64            fast_resolve_until; /* monotonic µs: resolve often until then */
