@@ -596,6 +596,12 @@ ep_presence_record_to_json (const EpPresenceRecord *record)
   json_builder_add_int_value (builder, record->value.expires);
   json_builder_set_member_name (builder, "version");
   json_builder_add_int_value (builder, record->value.version);
+  json_builder_set_member_name (builder, "reachability");
+  json_builder_add_string_value (builder,
+                                 record->value.reachability == EP_PRESENCE_REACHABILITY_DIRECT
+                                 ? "direct"
+                                 : record->value.reachability == EP_PRESENCE_REACHABILITY_NAT
+                                 ? "nat" : "unknown");
   json_builder_set_member_name (builder, "static_key");
   json_builder_add_string_value (builder, static_key);
   json_builder_set_member_name (builder, "endpoints");

@@ -182,6 +182,7 @@ EpPresenceRecord    *ep_presence_record_validate        (const EpPresenceItem   
                                                          EpPresenceRejection       *rejection);
 void                 ep_presence_record_free            (EpPresenceRecord          *record);
 /* {"key": HEX, "seq": N, "timestamp": N, "expires": N, "version": N,
+ *  "reachability": "direct"|"nat"|"unknown",
  *  "static_key": HEX, "endpoints": ["1.2.3.4:5", "[::1]:5", …]} */
 JsonNode            *ep_presence_record_to_json         (const EpPresenceRecord    *record);
 
