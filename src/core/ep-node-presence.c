@@ -337,6 +337,7 @@ use_record (EpNode           *self,
     }
   g_clear_pointer (&peer->endpoints, g_ptr_array_unref);
   peer->endpoints = g_ptr_array_ref (usable);
+  peer->reachability = record->value.reachability;
   g_clear_object (&peer->address);
   peer->address = g_object_ref (usable->pdata[0]);
   peer->connect_backoff_ms = self->timing.connect_retry_ms;

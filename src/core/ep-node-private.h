@@ -20,6 +20,7 @@
 #include "ep-frame.h"
 #include "ep-lan-discovery.h"
 #include "ep-node.h"
+#include "ep-presence-record.h"
 #include "ep-rate-limit.h"
 
 G_BEGIN_DECLS
@@ -68,6 +69,7 @@ typedef struct
   guint           resolve_backoff_ms; /* while unreachable: 1 s, doubling to the interval */
   gboolean        resolving;
   GPtrArray      *endpoints;        /* GInetSocketAddress: its record's, of our families */
+  EpPresenceReachability reachability; /* its record's */
   gint64          direct_started;   /* monotonic µs: first direct attempt of this run; 0: none */
   gint64          last_heard;       /* the session's last packet in, as the timer saw it */
 } EpNodePeer;
