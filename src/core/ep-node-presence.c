@@ -30,6 +30,15 @@
 
 /* BEP 43 read-only mode can begin without any event: looked at this often. */
 #define REACHABILITY_CHECK_SECONDS 60
+/* Lookups that make DHT nodes vote on our external address, while it is
+ * unknown (a small DHT may not answer enough at start). */
+#define LEARN_ROUNDS      8
+#define LEARN_INTERVAL_MS 1000
+
+static void learn_external (EpNode           *self);
+static void use_record     (EpNode           *self,
+                            EpNodePeer       *peer,
+                            EpPresenceRecord *record);
 
 typedef struct
 {
@@ -144,8 +153,16 @@ static void
 update_endpoints (EpNode *self)
 {
   g_autoptr(GPtrArray) endpoints = find_endpoints (self);
+  EpPresenceReachability reachability = find_reachability (self);
 
-  ep_presence_set_reachability (presence (self), find_reachability (self));
+  if (endpoints->len > 0)
+    {
+      g_autofree char *first = g_socket_connectable_to_string (endpoints->pdata[0]);
+
+      g_debug ("our endpoints: %s and %u more; reachability %d", first, endpoints->len - 1,
+               reachability);
+    }
+  ep_presence_set_reachability (presence (self), reachability);
   if (endpoints->len > 0)
     ep_presence_set_endpoints (presence (self), endpoints);
 }
@@ -176,6 +193,8 @@ on_nodes_changed (EpDht  *dht,
                   EpNode *self)
 {
   maybe_publish (self);
+  if (ep_dht_get_external_address (dht) == NULL && self->learn_rounds == 0)
+    learn_external (self);
 }
 
 static void
@@ -225,6 +244,27 @@ on_published (EpPresence *p,
     resolve_all_soon (self);
 }
 
+/* A lookup still going on found a record: calling now rather than when
+ * the lookup ends (it may wait seconds on nodes that are gone) is what
+ * makes two nodes coming up together meet at once. The store still sees
+ * the record's seq when the lookup ends. */
+static void
+on_found (EpPresence       *p,
+          GBytes           *key,
+          EpPresenceRecord *record,
+          EpNode           *self)
+{
+  EpNodePeer *peer;
+
+  if (!self->started || g_bytes_get_size (key) != 32)
+    return;
+  peer = ep_node_peer_lookup (self, g_bytes_get_data (key, NULL));
+  if (peer == NULL || peer->stranger || ep_node_peer_is_up (peer))
+    return;
+  self->counters.presence_resolved++;
+  use_record (self, peer, record);
+}
+
 void
 ep_node_presence_start (EpNode *self)
 {
@@ -242,6 +282,7 @@ ep_node_presence_start (EpNode *self)
     }
   self->presence = G_OBJECT (p);
   g_signal_connect (p, "published", G_CALLBACK (on_published), self);
+  g_signal_connect (p, "found", G_CALLBACK (on_found), self);
   g_signal_connect (self->dht, "nodes-changed", G_CALLBACK (on_nodes_changed), self);
   g_signal_connect (self->dht, "external-address-changed",
                     G_CALLBACK (on_external_address_changed), self);
@@ -254,6 +295,16 @@ ep_node_presence_start (EpNode *self)
   maybe_publish (self);
 }
 
+static gboolean
+on_learn_timer (gpointer user_data)
+{
+  EpNode *self = user_data;
+
+  g_clear_pointer (&self->learn_timer, g_source_unref);
+  learn_external (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_relearned (GObject      *source,
               GAsyncResult *result,
@@ -262,23 +313,45 @@ on_relearned (GObject      *source,
   g_autoptr(EpNode) self = user_data;
   g_autoptr(GPtrArray) nodes = ep_dht_find_node_finish (EP_DHT (source), result, NULL);
 
+  self->learning = FALSE;
+  if (!self->started || self->dht == NULL)
+    return;
   /* The replies voted; whatever they found is in. */
-  if (self->started && self->publishing)
+  if (self->publishing)
     update_endpoints (self);
+  if (ep_dht_get_external_address (self->dht) == NULL && self->learn_rounds < LEARN_ROUNDS
+      && self->learn_timer == NULL)
+    {
+      self->learn_timer = g_timeout_source_new (LEARN_INTERVAL_MS);
+      g_source_set_callback (self->learn_timer, on_learn_timer, self, NULL);
+      g_source_set_static_name (self->learn_timer, "[ep-node] learn address");
+      g_source_attach (self->learn_timer, g_main_context_get_thread_default ());
+    }
 }
 
-/* After a network change: a lookup of our own ID asks a good number of
- * nodes, whose replies vote on our external address again; the record is
- * published again (its endpoints may have changed, and so may the nodes
- * that can hold it); contacts are resolved again soon. */
+/* A lookup of our own ID asks a good number of nodes, whose replies vote
+ * on our external address. */
+static void
+learn_external (EpNode *self)
+{
+  if (self->learning || self->dht == NULL || ep_dht_get_n_nodes (self->dht) == 0)
+    return;
+  self->learning = TRUE;
+  self->learn_rounds++;
+  ep_dht_find_node_async (self->dht, ep_dht_get_id (self->dht), self->cancellable,
+                          on_relearned, g_object_ref (self));
+}
+
+/* After a network change: our external address is learned again; the
+ * record is published again (its endpoints may have changed, and so may
+ * the nodes that can hold it); contacts are resolved again soon. */
 void
 ep_node_presence_network_changed (EpNode *self)
 {
   if (self->dht == NULL)
     return;
-  if (ep_dht_get_n_nodes (self->dht) > 0)
-    ep_dht_find_node_async (self->dht, ep_dht_get_id (self->dht), self->cancellable,
-                            on_relearned, g_object_ref (self));
+  self->learn_rounds = 0;
+  learn_external (self);
   resolve_all_soon (self);
   if (presence (self) == NULL)
     return;
@@ -299,6 +372,10 @@ ep_node_presence_stop (EpNode *self)
   if (self->reachability_check != NULL)
     g_source_destroy (self->reachability_check);
   g_clear_pointer (&self->reachability_check, g_source_unref);
+  if (self->learn_timer != NULL)
+    g_source_destroy (self->learn_timer);
+  g_clear_pointer (&self->learn_timer, g_source_unref);
+  self->learn_rounds = 0;
   if (presence (self) != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->presence, self);
@@ -335,6 +412,11 @@ use_record (EpNode           *self,
       if (stale)
         ep_session_close (peer->session);   /* calling a stale address */
     }
+  {
+    g_autofree char *text = g_socket_connectable_to_string (usable->pdata[0]);
+
+    g_debug ("%.8s: record seq %" G_GINT64_FORMAT " says %s", peer->hex, record->seq, text);
+  }
   g_clear_pointer (&peer->endpoints, g_ptr_array_unref);
   peer->endpoints = g_ptr_array_ref (usable);
   peer->reachability = record->value.reachability;
@@ -428,6 +510,7 @@ ep_node_presence_pump (EpNodePeer *peer,
   peer->next_resolve = now + (gint64) MIN (peer->resolve_backoff_ms, interval) * 1000;
   peer->resolving = TRUE;
 
+  g_debug ("%.8s: resolving", peer->hex);
   r = g_new0 (Resolution, 1);
   r->node = g_object_ref (self);
   memcpy (r->key, peer->key, 32);

@@ -110,6 +110,9 @@ struct _EpNode
   gint64            network_reacted;  /* monotonic µs of the last reaction */
   gboolean          network_available;
   GSource          *reachability_check;
+  gboolean          learning;         /* a lookup to learn our external address is out */
+  guint             learn_rounds;
+  GSource          *learn_timer;
   gint64            fast_resolve_until; /* monotonic µs: resolve often until then */
 };
 

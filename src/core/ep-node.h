@@ -120,7 +120,7 @@ typedef struct
   guint64 requests_dropped_full;  /* EP_NODE_MAX_PENDING_REQUESTS waiting */
   guint64 incoming_refused;
   guint64 connects;
-  guint64 presence_resolved;
+  guint64 presence_resolved;      /* records used to call a contact */
   guint64 presence_failed;
   guint64 presence_published;     /* our record stored */
   guint64 network_changes;        /* reactions to a changed network */

@@ -15,6 +15,7 @@
 enum {
   SIGNAL_PUBLISHED,
   SIGNAL_RESOLVED,
+  SIGNAL_FOUND,
   N_SIGNALS
 };
 
@@ -175,6 +176,20 @@ ep_presence_class_init (EpPresenceClass *klass)
   signals[SIGNAL_RESOLVED] =
     g_signal_new ("resolved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 3, G_TYPE_BYTES, G_TYPE_INT64, G_TYPE_POINTER);
+
+  /**
+   * EpPresence::found:
+   * @key: (type GLib.Bytes): the contact's identity key
+   * @record: (type gpointer): the const EpPresenceRecord, valid during the emission
+   *
+   * While a resolution goes on: a valid record newer than any this lookup
+   * saw before has come in. A lookup ends only when its paths did, which
+   * can take seconds when nodes are gone; a caller in a hurry (calling a
+   * contact) may use the record now. ::resolved still tells the newest.
+   */
+  signals[SIGNAL_FOUND] =
+    g_signal_new ("found", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_BYTES, G_TYPE_POINTER);
 }
 
 static void
@@ -625,9 +640,11 @@ ep_presence_set_last_seq (EpPresence   *self,
 
 typedef struct
 {
+  EpPresence         *presence;       /* unowned: the task holds it */
   guint8              key[32];
   EpPresenceChooser  *chooser;
   EpPresenceCounters  counters;
+  gint64              found_seq;      /* the newest ::found so far */
 } ResolveData;
 
 static void
@@ -659,6 +676,17 @@ on_item (EpDht               *dht,
   switch (ep_presence_chooser_offer (data->chooser, &item))
     {
     case EP_PRESENCE_REJECT_NONE:
+      {
+        const EpPresenceRecord *best = ep_presence_chooser_get_best (data->chooser);
+
+        if (best != NULL && best->seq == item.seq && best->seq > data->found_seq)
+          {
+            g_autoptr(GBytes) key = g_bytes_new (data->key, 32);
+
+            data->found_seq = best->seq;
+            g_signal_emit (data->presence, signals[SIGNAL_FOUND], 0, key, best);
+          }
+      }
       return EP_DHT_ITEM_VALID;
     /* No honest node hands these out: it checks signatures, stores under
      * SHA-1 (k ‖ salt), and omits items below the seq we asked for. */
@@ -771,6 +799,7 @@ ep_presence_resolve_async (EpPresence          *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, ep_presence_resolve_async);
   data = g_new0 (ResolveData, 1);
+  data->presence = self;
   memcpy (data->key, key, 32);
   g_task_set_task_data (task, data, (GDestroyNotify) resolve_data_free);
 

@@ -22,7 +22,8 @@
  * ep_presence_set_last_seq() on the next start.
  *
  * Signals: `published` (seq, n_stored) after each successful publish;
- * `resolved` (key, seq, record) after each successful resolution.
+ * `resolved` (key, seq, record) after each successful resolution; `found`
+ * (key, record) during one, as soon as a newer valid record comes in.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
