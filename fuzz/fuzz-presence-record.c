@@ -102,7 +102,8 @@ check_value (const uint8_t *data,
 
   /* Our own encoder accepts what the parser accepted, and it reads back. */
   encoded = ep_presence_value_encode_full (value.static_key, value.endpoints, value.relays,
-                                           value.timestamp, value.expires, NULL);
+                                           value.reachability, value.timestamp, value.expires,
+                                           NULL);
   if (encoded == NULL)
     abort ();
   bytes = g_bytes_get_data (encoded, &len);
@@ -111,7 +112,8 @@ check_value (const uint8_t *data,
   if (memcmp (again.static_key, value.static_key, 32) != 0
       || again.timestamp != value.timestamp || again.expires != value.expires
       || again.endpoints->len != value.endpoints->len
-      || again.relays->len != value.relays->len)
+      || again.relays->len != value.relays->len
+      || again.reachability != value.reachability)
     abort ();
   for (guint i = 0; i < value.relays->len; i++)
     if (memcmp (((EpPresenceRelay *) value.relays->pdata[i])->key,

@@ -45,6 +45,7 @@ static const EpNodeTiming fast_node_timing = {
   .resolve_queued_ms = 1000,
   .dht_query_timeout_ms = 400,
   .dht_one_address = TRUE,
+  .no_network_monitor = TRUE,
 };
 
 static const EpSessionTiming fast_session_timing = {

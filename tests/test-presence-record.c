@@ -847,11 +847,13 @@ test_presence_relays (void)
     }
 
   ep_hlc_init (&hlc, 0, fake_clock, &clock);
-  record = ep_presence_record_new_signed_full (identity, &hlc, many, relays, NOW, LIFETIME,
+  record = ep_presence_record_new_signed_full (identity, &hlc, many, relays,
+                                               EP_PRESENCE_REACHABILITY_NAT, NOW, LIFETIME,
                                                &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_bytes_get_size (record->v), <=, EP_PRESENCE_MAX_V);
   g_assert_cmpuint (record->value.relays->len, ==, 2);
+  g_assert_cmpint (record->value.reachability, ==, EP_PRESENCE_REACHABILITY_NAT);
 
   /* The put a node sends for it, with the longest token and tid we use. */
   msg.kind = EP_KRPC_QUERY;
@@ -903,7 +905,8 @@ test_presence_relays (void)
   /* Three are too many to write… */
   g_ptr_array_add (relays, ep_presence_relay_new (k1, two->pdata[1]));
   g_assert_null (ep_presence_value_encode_full (ep_identity_get_static_public_key (identity),
-                                                two, relays, NOW, NOW + 60, &error));
+                                                two, relays, EP_PRESENCE_REACHABILITY_UNKNOWN,
+                                                NOW, NOW + 60, &error));
   g_assert_error (error, EP_PRESENCE_RECORD_ERROR, EP_PRESENCE_RECORD_ERROR_TOO_MANY);
   g_clear_error (&error);
 

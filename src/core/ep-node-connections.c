@@ -7,6 +7,15 @@
  * failures; the peer does the same towards us, which punches simple NATs.
  * The contact is online exactly while a session with it is established.
  *
+ * Hole punching: a contact's record may list several endpoints; the
+ * handshake goes to all of them at once and is retransmitted quickly at
+ * first (250 ms, doubling), then the connect is retried with backoff (1 s,
+ * doubling to a minute). When both sides call each other at once, the
+ * session manager settles on one handshake, or EpSession on one set of
+ * keys. A session that heard nothing for a while and then hears its peer
+ * again sends what waits at once instead of after the retransmission
+ * backoff.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -76,6 +85,7 @@ ep_node_peer_free (EpNodePeer *peer)
 {
   detach_session (peer);
   g_clear_object (&peer->address);
+  g_clear_pointer (&peer->endpoints, g_ptr_array_unref);
   g_queue_clear_full (&peer->outbox, (GDestroyNotify) ep_node_out_item_free);
   g_hash_table_unref (peer->outbox_ids);
   g_array_unref (peer->acks);
@@ -227,6 +237,8 @@ session_up (EpNodePeer *peer)
 
   peer->connect_backoff_ms = peer->node->timing.connect_retry_ms;
   peer->resolve_backoff_ms = 0;
+  peer->direct_started = 0;
+  peer->last_heard = 0;
   /* peer->address stays the direct one: a relayed path is ep-node-relay.c's. */
   if (address != NULL && !peer->stranger && !EP_IS_RELAY_ADDRESS (address))
     {
@@ -345,17 +357,26 @@ on_incoming (EpSessionManager *manager,
   return TRUE;
 }
 
+/* Calls every address we know for @peer: where it was last seen first,
+ * then the endpoints of its record. */
 static void
 connect_peer (EpNode     *self,
               EpNodePeer *peer,
               gint64      now)
 {
+  g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
   EpSession *session;
 
-  session = ep_session_manager_connect (self->sessions, peer->address, peer->key);
+  g_ptr_array_add (candidates, peer->address);
+  for (guint i = 0; peer->endpoints != NULL && i < peer->endpoints->len; i++)
+    if (!ep_node_same_address (peer->endpoints->pdata[i], peer->address))
+      g_ptr_array_add (candidates, peer->endpoints->pdata[i]);
+  session = ep_session_manager_connect_any (self->sessions, candidates, peer->key);
   if (session == NULL)
     return;
   self->counters.connects++;
+  if (peer->direct_started == 0)
+    peer->direct_started = now;
   peer->next_connect = now + (gint64) peer->connect_backoff_ms * 1000;
   attach_session (peer, session);
   g_object_unref (session);
@@ -422,6 +443,14 @@ on_tick (gpointer user_data)
       ep_node_typing_expire (peer, now);
       if (ep_node_peer_is_up (peer))
         {
+          gint64 heard = ep_session_get_last_received (peer->session);
+
+          /* Back from a silence (a path cut for a while): what waits goes
+           * now, not after a retransmission backoff grown meanwhile. */
+          if (peer->last_heard != 0
+              && heard - peer->last_heard >= (gint64) self->timing.retransmit_ms * 4000)
+            ep_node_delivery_session_up (peer);
+          peer->last_heard = heard;
           ep_node_requests_pump (peer, now);
           ep_node_delivery_pump (peer, now);
         }
@@ -437,6 +466,59 @@ on_tick (gpointer user_data)
     ep_node_peer_remove (self, g_ptr_array_index (expired, i));
 
   return G_SOURCE_CONTINUE;
+}
+
+/**
+ * ep_node_peer_get_direct_started:
+ *
+ * For a relay: direct attempts to @peer (handshakes to its addresses) have
+ * been going on since then, monotonic µs; 0 while it is connected or none
+ * was made. A network change starts a new run.
+ */
+gint64
+ep_node_peer_get_direct_started (EpNodePeer *peer)
+{
+  return peer->direct_started;
+}
+
+/* After a network change: sessions whose path may have broken are probed
+ * at once (a keepalive from our new address; the peer follows authentic
+ * packets), what waits is sent again now, and handshakes and connects
+ * start over without backoff. */
+void
+ep_node_connections_network_changed (EpNode *self)
+{
+  g_autoptr(GPtrArray) calling = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  EpNodePeer *peer;
+
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &peer))
+    {
+      if (peer->stranger)
+        continue;
+      if (ep_node_peer_is_up (peer))
+        {
+          ep_session_probe (peer->session);
+          ep_node_delivery_session_up (peer);
+          continue;
+        }
+      if (peer_connecting (peer))
+        g_ptr_array_add (calling, g_object_ref (peer->session));
+    }
+  /* A handshake deep in its retransmission backoff starts again. */
+  for (guint i = 0; i < calling->len; i++)
+    ep_session_close (calling->pdata[i]);
+
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &peer))
+    if (!peer->stranger && !ep_node_peer_is_up (peer))
+      {
+        peer->connect_backoff_ms = self->timing.connect_retry_ms;
+        peer->next_connect = 0;
+        peer->direct_started = 0;
+        ep_node_connect_soon (self, peer);
+      }
 }
 
 static void

@@ -1,23 +1,44 @@
 /* ep-node-presence.c — our presence record out, our contacts' records in
  *
  * Once the DHT has nodes we publish our record (EpPresence republishes it
- * on endpoint changes and every 30 minutes). Our endpoints are the address
- * we listen on when it is a specific one, and the external address the DHT
- * learned. Every contact we want to reach and have no session with is
- * resolved at start, then every resolve_ms, or every resolve_queued_ms
- * while something waits for it (messages or our request); a record whose
- * seq the store accepts (never below the last one) gives the address to
- * connect to.
+ * on endpoint or reachability changes and every 30 minutes). Our endpoints
+ * are the external address the DHT's vote learned, with the port the
+ * voters saw (a NAT may have mapped ours to another), and the address we
+ * listen on when it is a specific one. Our reachability (behind a NAT or
+ * not) goes with them. Every contact we want to reach and have no session
+ * with is resolved at start, then every resolve_ms, or every
+ * resolve_queued_ms while something waits for it (messages or our
+ * request); right after a start, our first publish or a network change,
+ * at least every other second for a while, so that two nodes coming up
+ * together find each other's fresh records at once. A record whose seq
+ * the store accepts (never below the last one) gives the endpoints to
+ * call, all at once.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
 #include "config.h"
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "ep-dht-private.h"
 #include "ep-node-private.h"
 #include "ep-presence.h"
+
+/* BEP 43 read-only mode can begin without any event: looked at this often. */
+#define REACHABILITY_CHECK_SECONDS 60
+/* Lookups that make DHT nodes vote on our external address, while it is
+ * unknown (a small DHT may not answer enough at start). */
+#define LEARN_ROUNDS      8
+#define LEARN_INTERVAL_MS 1000
+
+static void learn_external (EpNode           *self);
+static void use_record     (EpNode           *self,
+                            EpNodePeer       *peer,
+                            EpPresenceRecord *record);
 
 typedef struct
 {
@@ -40,41 +61,120 @@ presence (EpNode *self)
   return self->presence != NULL ? EP_PRESENCE (self->presence) : NULL;
 }
 
-static void
-update_endpoints (EpNode *self)
+/* Whether @inet is the address of one of our interfaces. */
+static gboolean
+is_local_address (GInetAddress *inet)
 {
-  g_autoptr(GPtrArray) endpoints = g_ptr_array_new_with_free_func (g_object_unref);
-  GSocketFamily families[] = { G_SOCKET_FAMILY_IPV4, G_SOCKET_FAMILY_IPV6 };
-  GSocketAddress *external;
+  struct ifaddrs *list = NULL;
+  gboolean found = FALSE;
 
+  if (getifaddrs (&list) != 0)
+    return FALSE;
+  for (struct ifaddrs *i = list; i != NULL && !found; i = i->ifa_next)
+    {
+      g_autoptr(GSocketAddress) address = NULL;
+      gsize size;
+
+      if (i->ifa_addr == NULL)
+        continue;
+      if (i->ifa_addr->sa_family == AF_INET)
+        size = sizeof (struct sockaddr_in);
+      else if (i->ifa_addr->sa_family == AF_INET6)
+        size = sizeof (struct sockaddr_in6);
+      else
+        continue;
+      address = g_socket_address_new_from_native (i->ifa_addr, size);
+      found = address != NULL && G_IS_INET_SOCKET_ADDRESS (address)
+              && g_inet_address_equal (inet, g_inet_socket_address_get_address (
+                                               G_INET_SOCKET_ADDRESS (address)));
+    }
+  freeifaddrs (list);
+  return found;
+}
+
+/* What the network says about us: an external address (the DHT's vote)
+ * that is not ours, or another port than we listen on, is a NAT; DHT nodes
+ * that never reach us unasked (BEP 43 read-only) mean a NAT or a
+ * firewall; our own address, seen from outside, means contacts can call us
+ * directly. */
+static EpPresenceReachability
+find_reachability (EpNode *self)
+{
+  GSocketAddress *external = ep_dht_get_external_address (self->dht);
+  GInetSocketAddress *inet;
+  guint16 port;
+
+  if (ep_dht_sends_ro (self->dht))
+    return EP_PRESENCE_REACHABILITY_NAT;
+  if (external == NULL || !G_IS_INET_SOCKET_ADDRESS (external))
+    return EP_PRESENCE_REACHABILITY_UNKNOWN;
+  inet = G_INET_SOCKET_ADDRESS (external);
+  port = g_inet_socket_address_get_port (inet);
+  if ((port != 0 && port != ep_udp_get_port (self->udp))
+      || !is_local_address (g_inet_socket_address_get_address (inet)))
+    return EP_PRESENCE_REACHABILITY_NAT;
+  return EP_PRESENCE_REACHABILITY_DIRECT;
+}
+
+/* Our endpoints: the external address the DHT's vote found, with the port
+ * it saw (a NAT may map ours to another one; without a port in the vote,
+ * ours), then the address we listen on when it is a specific one. */
+static GPtrArray *
+find_endpoints (EpNode *self)
+{
+  GPtrArray *endpoints = g_ptr_array_new_with_free_func (g_object_unref);
+  GSocketFamily families[] = { G_SOCKET_FAMILY_IPV4, G_SOCKET_FAMILY_IPV6 };
+  GSocketAddress *external = ep_dht_get_external_address (self->dht);
+
+  if (external != NULL && G_IS_INET_SOCKET_ADDRESS (external))
+    {
+      GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (external);
+      guint16 port = g_inet_socket_address_get_port (inet);
+
+      g_ptr_array_add (endpoints, g_inet_socket_address_new (
+                                    g_inet_socket_address_get_address (inet),
+                                    port != 0 ? port : ep_udp_get_port (self->udp)));
+    }
   for (guint i = 0; i < G_N_ELEMENTS (families); i++)
     {
       g_autoptr(GSocketAddress) local = ep_udp_get_local_address (self->udp, families[i]);
-      GInetAddress *inet;
 
-      if (local == NULL)
+      if (local == NULL
+          || g_inet_address_get_is_any (g_inet_socket_address_get_address (
+                                          G_INET_SOCKET_ADDRESS (local)))
+          || (endpoints->len > 0 && ep_node_same_address (endpoints->pdata[0], local)))
         continue;
-      inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local));
-      if (!g_inet_address_get_is_any (inet))
-        g_ptr_array_add (endpoints, g_object_ref (local));
+      g_ptr_array_add (endpoints, g_steal_pointer (&local));
     }
-  external = ep_dht_get_external_address (self->dht);
-  if (external != NULL && G_IS_INET_SOCKET_ADDRESS (external))
-    {
-      GInetAddress *inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (external));
-      g_autoptr(GSocketAddress) ours =
-        g_inet_socket_address_new (inet, ep_udp_get_port (self->udp));
-      gboolean known = FALSE;
+  return endpoints;
+}
 
-      for (guint i = 0; i < endpoints->len; i++)
-        known |= g_inet_address_equal (inet, g_inet_socket_address_get_address (
-                                                endpoints->pdata[i]));
-      if (!known)
-        g_ptr_array_add (endpoints, g_steal_pointer (&ours));
-    }
+static void
+update_endpoints (EpNode *self)
+{
+  g_autoptr(GPtrArray) endpoints = find_endpoints (self);
+  EpPresenceReachability reachability = find_reachability (self);
 
   if (endpoints->len > 0)
+    {
+      g_autofree char *first = g_socket_connectable_to_string (endpoints->pdata[0]);
+
+      g_debug ("our endpoints: %s and %u more; reachability %d", first, endpoints->len - 1,
+               reachability);
+    }
+  ep_presence_set_reachability (presence (self), reachability);
+  if (endpoints->len > 0)
     ep_presence_set_endpoints (presence (self), endpoints);
+}
+
+static gboolean
+on_reachability_check (gpointer user_data)
+{
+  EpNode *self = user_data;
+
+  if (self->publishing)
+    ep_presence_set_reachability (presence (self), find_reachability (self));
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -93,6 +193,8 @@ on_nodes_changed (EpDht  *dht,
                   EpNode *self)
 {
   maybe_publish (self);
+  if (ep_dht_get_external_address (dht) == NULL && self->learn_rounds == 0)
+    learn_external (self);
 }
 
 static void
@@ -102,6 +204,25 @@ on_external_address_changed (EpDht          *dht,
 {
   if (self->publishing)
     update_endpoints (self);
+}
+
+/* Contacts that we could not reach may have tried our old endpoints, or
+ * found no record of ours: now they find one, and we look for theirs. */
+static void
+resolve_all_soon (EpNode *self)
+{
+  GHashTableIter iter;
+  EpNodePeer *peer;
+
+  self->fast_resolve_until = g_get_monotonic_time ()
+                             + (gint64) self->timing.resolve_queued_ms * 1000;
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &peer))
+    if (!peer->stranger && !ep_node_peer_is_up (peer))
+      {
+        peer->next_resolve = 0;
+        peer->resolve_backoff_ms = 0;
+      }
 }
 
 static void
@@ -118,6 +239,30 @@ on_published (EpPresence *p,
       member = json_object_get_member (self->profile, "presence");
     }
   json_object_set_int_member (json_node_get_object (member), "seq", seq);
+  self->counters.presence_published++;
+  if (self->counters.presence_published == 1)
+    resolve_all_soon (self);
+}
+
+/* A lookup still going on found a record: calling now rather than when
+ * the lookup ends (it may wait seconds on nodes that are gone) is what
+ * makes two nodes coming up together meet at once. The store still sees
+ * the record's seq when the lookup ends. */
+static void
+on_found (EpPresence       *p,
+          GBytes           *key,
+          EpPresenceRecord *record,
+          EpNode           *self)
+{
+  EpNodePeer *peer;
+
+  if (!self->started || g_bytes_get_size (key) != 32)
+    return;
+  peer = ep_node_peer_lookup (self, g_bytes_get_data (key, NULL));
+  if (peer == NULL || peer->stranger || ep_node_peer_is_up (peer))
+    return;
+  self->counters.presence_resolved++;
+  use_record (self, peer, record);
 }
 
 void
@@ -137,10 +282,86 @@ ep_node_presence_start (EpNode *self)
     }
   self->presence = G_OBJECT (p);
   g_signal_connect (p, "published", G_CALLBACK (on_published), self);
+  g_signal_connect (p, "found", G_CALLBACK (on_found), self);
   g_signal_connect (self->dht, "nodes-changed", G_CALLBACK (on_nodes_changed), self);
   g_signal_connect (self->dht, "external-address-changed",
                     G_CALLBACK (on_external_address_changed), self);
+  self->reachability_check = g_timeout_source_new_seconds (REACHABILITY_CHECK_SECONDS);
+  g_source_set_callback (self->reachability_check, on_reachability_check, self, NULL);
+  g_source_set_static_name (self->reachability_check, "[ep-node] reachability");
+  g_source_attach (self->reachability_check, g_main_context_get_thread_default ());
+  self->fast_resolve_until = g_get_monotonic_time ()
+                             + (gint64) self->timing.resolve_queued_ms * 1000;
   maybe_publish (self);
+}
+
+static gboolean
+on_learn_timer (gpointer user_data)
+{
+  EpNode *self = user_data;
+
+  g_clear_pointer (&self->learn_timer, g_source_unref);
+  learn_external (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_relearned (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(EpNode) self = user_data;
+  g_autoptr(GPtrArray) nodes = ep_dht_find_node_finish (EP_DHT (source), result, NULL);
+
+  self->learning = FALSE;
+  if (!self->started || self->dht == NULL)
+    return;
+  /* The replies voted; whatever they found is in. */
+  if (self->publishing)
+    update_endpoints (self);
+  if (ep_dht_get_external_address (self->dht) == NULL && self->learn_rounds < LEARN_ROUNDS
+      && self->learn_timer == NULL)
+    {
+      self->learn_timer = g_timeout_source_new (LEARN_INTERVAL_MS);
+      g_source_set_callback (self->learn_timer, on_learn_timer, self, NULL);
+      g_source_set_static_name (self->learn_timer, "[ep-node] learn address");
+      g_source_attach (self->learn_timer, g_main_context_get_thread_default ());
+    }
+}
+
+/* A lookup of our own ID asks a good number of nodes, whose replies vote
+ * on our external address. */
+static void
+learn_external (EpNode *self)
+{
+  if (self->learning || self->dht == NULL || ep_dht_get_n_nodes (self->dht) == 0)
+    return;
+  self->learning = TRUE;
+  self->learn_rounds++;
+  ep_dht_find_node_async (self->dht, ep_dht_get_id (self->dht), self->cancellable,
+                          on_relearned, g_object_ref (self));
+}
+
+/* After a network change: our external address is learned again; the
+ * record is published again (its endpoints may have changed, and so may
+ * the nodes that can hold it); contacts are resolved again soon. */
+void
+ep_node_presence_network_changed (EpNode *self)
+{
+  if (self->dht == NULL)
+    return;
+  self->learn_rounds = 0;
+  learn_external (self);
+  resolve_all_soon (self);
+  if (presence (self) == NULL)
+    return;
+  if (!self->publishing)
+    {
+      maybe_publish (self);
+      return;
+    }
+  update_endpoints (self);
+  ep_presence_republish (presence (self));
 }
 
 void
@@ -148,6 +369,13 @@ ep_node_presence_stop (EpNode *self)
 {
   if (self->dht != NULL)
     g_signal_handlers_disconnect_by_data (self->dht, self);
+  if (self->reachability_check != NULL)
+    g_source_destroy (self->reachability_check);
+  g_clear_pointer (&self->reachability_check, g_source_unref);
+  if (self->learn_timer != NULL)
+    g_source_destroy (self->learn_timer);
+  g_clear_pointer (&self->learn_timer, g_source_unref);
+  self->learn_rounds = 0;
   if (presence (self) != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->presence, self);
@@ -157,31 +385,47 @@ ep_node_presence_stop (EpNode *self)
   self->publishing = FALSE;
 }
 
+/* The record's endpoints that our sockets can reach become the peer's
+ * candidates: the connect goes to all of them at once. */
 static void
 use_record (EpNode           *self,
             EpNodePeer       *peer,
             EpPresenceRecord *record)
 {
   GPtrArray *endpoints = record->value.endpoints;
+  g_autoptr(GPtrArray) usable = g_ptr_array_new_with_free_func (g_object_unref);
 
   for (guint i = 0; i < endpoints->len; i++)
-    {
-      GSocketAddress *address = endpoints->pdata[i];
+    if (ep_udp_has_family (self->udp, g_socket_address_get_family (endpoints->pdata[i])))
+      g_ptr_array_add (usable, g_object_ref (endpoints->pdata[i]));
+  if (usable->len == 0)
+    return;
 
-      if (!ep_udp_has_family (self->udp, g_socket_address_get_family (address)))
-        continue;
-      if (peer->session != NULL
-          && ep_session_get_state (peer->session) == EP_SESSION_STATE_CONNECTING
-          && !EP_IS_RELAY_ADDRESS (ep_session_get_remote_address (peer->session))
-          && !ep_node_same_address (address, ep_session_get_remote_address (peer->session)))
+  if (peer->session != NULL
+      && ep_session_get_state (peer->session) == EP_SESSION_STATE_CONNECTING
+      && !EP_IS_RELAY_ADDRESS (ep_session_get_remote_address (peer->session)))
+    {
+      GSocketAddress *calling = ep_session_get_remote_address (peer->session);
+      gboolean stale = TRUE;
+
+      for (guint i = 0; i < usable->len && stale; i++)
+        stale = !ep_node_same_address (usable->pdata[i], calling);
+      if (stale)
         ep_session_close (peer->session);   /* calling a stale address */
-      g_clear_object (&peer->address);
-      peer->address = g_object_ref (address);
-      peer->connect_backoff_ms = self->timing.connect_retry_ms;
-      peer->next_connect = 0;
-      ep_node_connect_soon (self, peer);
-      return;
     }
+  {
+    g_autofree char *text = g_socket_connectable_to_string (usable->pdata[0]);
+
+    g_debug ("%.8s: record seq %" G_GINT64_FORMAT " says %s", peer->hex, record->seq, text);
+  }
+  g_clear_pointer (&peer->endpoints, g_ptr_array_unref);
+  peer->endpoints = g_ptr_array_ref (usable);
+  peer->reachability = record->value.reachability;
+  g_clear_object (&peer->address);
+  peer->address = g_object_ref (usable->pdata[0]);
+  peer->connect_backoff_ms = self->timing.connect_retry_ms;
+  peer->next_connect = 0;
+  ep_node_connect_soon (self, peer);
 }
 
 static void
@@ -255,6 +499,11 @@ ep_node_presence_pump (EpNodePeer *peer,
   interval = waiting ? self->timing.resolve_queued_ms : self->timing.resolve_ms;
   /* Right after a start records change (new ports, republished); look
    * again soon, then less and less often. */
+  /* …but while both sides may just be coming up (after a start or a
+   * network change), at most every other second: two fresh nodes find
+   * each other's records within moments of publishing them. */
+  if (now < self->fast_resolve_until)
+    interval = MIN (interval, 2 * self->timing.connect_retry_ms);
   if (peer->resolve_backoff_ms == 0)
     peer->resolve_backoff_ms = self->timing.connect_retry_ms;
   else
@@ -262,6 +511,7 @@ ep_node_presence_pump (EpNodePeer *peer,
   peer->next_resolve = now + (gint64) MIN (peer->resolve_backoff_ms, interval) * 1000;
   peer->resolving = TRUE;
 
+  g_debug ("%.8s: resolving", peer->hex);
   r = g_new0 (Resolution, 1);
   r->node = g_object_ref (self);
   memcpy (r->key, peer->key, 32);

@@ -7,6 +7,7 @@
  * ep-node-requests.c contact requests
  * ep-node-presence.c our presence record, resolving contacts'
  * ep-node-relay.c    relays: our sessions with them, the fallback to them
+ * ep-node-network.c  GNetworkMonitor: what a changed network starts over
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -20,6 +21,7 @@
 #include "ep-frame.h"
 #include "ep-lan-discovery.h"
 #include "ep-node.h"
+#include "ep-presence-record.h"
 #include "ep-rate-limit.h"
 #include "ep-relay-address.h"
 
@@ -71,6 +73,10 @@ typedef struct
   gboolean        typing_out;       /* we told it we are typing */
   gint64          typing_sent;      /* monotonic µs of our last "typing" frame */
   gint64          typing_in_until;  /* its typing ends then unless refreshed; 0: not typing */
+  GPtrArray      *endpoints;        /* GInetSocketAddress: its record's, of our families */
+  EpPresenceReachability reachability; /* its record's */
+  gint64          direct_started;   /* monotonic µs: first direct attempt of this run; 0: none */
+  gint64          last_heard;       /* the session's last packet in, as the timer saw it */
 } EpNodePeer;
 
 typedef struct _EpNodeRelay EpNodeRelay;
@@ -106,6 +112,16 @@ struct _EpNode
   gboolean          publishing;
   GCancellable     *cancellable;
   EpNodeRelay      *relay;            /* ep-node-relay.c */
+
+  GNetworkMonitor  *monitor;
+  GSource          *network_settle;   /* monitor events coalesce before we react */
+  gint64            network_reacted;  /* monotonic µs of the last reaction */
+  gboolean          network_available;
+  GSource          *reachability_check;
+  gboolean          learning;         /* a lookup to learn our external address is out */
+  guint             learn_rounds;
+  GSource          *learn_timer;
+  gint64            fast_resolve_until; /* monotonic µs: resolve often until then */
 };
 
 /* ep-node.c */
@@ -139,6 +155,10 @@ void         ep_node_connect_soon          (EpNode          *self,
                                             EpNodePeer      *peer);
 void         ep_node_peer_connect_via      (EpNodePeer      *peer,
                                             GSocketAddress  *address);
+gint64       ep_node_peer_get_direct_started (EpNodePeer    *peer);
+void         ep_node_connections_network_changed (EpNode    *self);
+void         ep_node_network_monitor_start (EpNode          *self);
+void         ep_node_network_monitor_stop  (EpNode          *self);
 
 /* ep-node-delivery.c */
 void         ep_node_delivery_load_outbox  (EpNode          *self,
@@ -161,6 +181,7 @@ void         ep_node_presence_start        (EpNode          *self);
 void         ep_node_presence_stop         (EpNode          *self);
 void         ep_node_presence_pump         (EpNodePeer      *peer,
                                             gint64           now);
+void         ep_node_presence_network_changed (EpNode       *self);
 
 /* ep-node-relay.c */
 void         ep_node_relay_start           (EpNode          *self);

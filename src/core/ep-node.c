@@ -558,6 +558,7 @@ ep_node_stop (EpNode *self)
   self->started = FALSE;
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  ep_node_network_monitor_stop (self);
   ep_node_connections_stop (self);
   ep_node_relay_stop (self);
   ep_node_presence_stop (self);
@@ -597,6 +598,7 @@ ep_node_finish_start (EpNode *self)
   ep_node_connections_start (self);
   ep_node_presence_start (self);
   ep_node_relay_start (self);
+  ep_node_network_monitor_start (self);
 
   if (self->settings.lan_discovery)
     {

@@ -121,6 +121,7 @@ typedef struct
   guint typing_timeout_ms;    /* 0: 6000, a contact's typing ends without a refresh */
   guint relay_grace_ms;       /* 0: 4000: direct attempts before a relay is tried */
   guint relay_probe_ms;       /* 0: 15000: first try of the direct path while relayed, doubling */
+  gboolean no_network_monitor; /* tests: ignore GNetworkMonitor (drive ep_node_network_changed) */
 } EpNodeTiming;
 
 typedef struct
@@ -139,9 +140,11 @@ typedef struct
   guint64 requests_dropped_full;  /* EP_NODE_MAX_PENDING_REQUESTS waiting */
   guint64 incoming_refused;
   guint64 connects;
-  guint64 presence_resolved;
+  guint64 presence_resolved;      /* records used to call a contact */
   guint64 presence_failed;
   guint64 typing_received;        /* "typing" and "stopped" frames from contacts */
+  guint64 presence_published;     /* our record stored */
+  guint64 network_changes;        /* reactions to a changed network */
 } EpNodeCounters;
 
 /* How a contact is reached (ep_node_get_path()). */
@@ -223,6 +226,9 @@ void            ep_node_add_peer_address       (EpNode              *self,
                                                 GSocketAddress      *address);
 gboolean        ep_node_is_connected           (EpNode              *self,
                                                 const guint8         key[32]);
+/* The network changed (GNetworkMonitor says so; a test may say so too). */
+void            ep_node_network_changed        (EpNode              *self,
+                                                gboolean             available);
 
 /* Relays (ep-node-relay.c): a relay we keep a session with and publish in
  * our presence record; contacts we cannot reach directly within

@@ -192,7 +192,8 @@ ep_presence_value_encode (const guint8   static_key[32],
                           gint64         expires,
                           GError       **error)
 {
-  return ep_presence_value_encode_full (static_key, endpoints, NULL, timestamp, expires, error);
+  return ep_presence_value_encode_full (static_key, endpoints, NULL,
+                                        EP_PRESENCE_REACHABILITY_UNKNOWN, timestamp, expires, error);
 }
 
 /* Appends the "r" entries: key ‖ compact endpoint each. */
@@ -231,18 +232,21 @@ encode_relays (GPtrArray   *relays,
  * ep_presence_value_encode_full:
  * @relays: (nullable) (element-type EpPresenceRelay): relays we can be
  *   reached through, at most %EP_PRESENCE_MAX_RELAYS
+ * @reachability: written as "a" unless unknown
  *
- * Like ep_presence_value_encode(), with relays.
+ * Like ep_presence_value_encode(), with relays and what we know of our
+ * reachability.
  *
  * Returns: (transfer full) (nullable): the bencoded v
  */
 GBytes *
-ep_presence_value_encode_full (const guint8   static_key[32],
-                               GPtrArray     *endpoints,
-                               GPtrArray     *relays,
-                               gint64         timestamp,
-                               gint64         expires,
-                               GError       **error)
+ep_presence_value_encode_full (const guint8            static_key[32],
+                               GPtrArray              *endpoints,
+                               GPtrArray              *relays,
+                               EpPresenceReachability  reachability,
+                               gint64                  timestamp,
+                               gint64                  expires,
+                               GError                **error)
 {
   g_autoptr(GByteArray) v4 = g_byte_array_new ();
   g_autoptr(GByteArray) v6 = g_byte_array_new ();
@@ -273,6 +277,12 @@ ep_presence_value_encode_full (const guint8   static_key[32],
     }
 
   ep_benc_put_dict_begin (out);
+  if (reachability == EP_PRESENCE_REACHABILITY_DIRECT
+      || reachability == EP_PRESENCE_REACHABILITY_NAT)
+    {
+      ep_benc_put_string (out, "a");
+      ep_benc_put_int (out, reachability);
+    }
   if (v4->len > 0)
     {
       ep_benc_put_string (out, "e4");
@@ -382,7 +392,7 @@ ep_presence_value_parse (const guint8    *v,
   const EpBenc *root;
   const guint8 *x;
   gsize x_len = 0;
-  gint64 ts, exp, ver;
+  gint64 ts, exp, ver, reach;
 
   g_return_val_if_fail (out != NULL, FALSE);
 
@@ -412,6 +422,11 @@ ep_presence_value_parse (const guint8    *v,
   if (!optional_endpoints (root, "e4", V4_LEN, EP_PRESENCE_MAX_V4, endpoints)
       || !optional_endpoints (root, "e6", V6_LEN, EP_PRESENCE_MAX_V6, endpoints))
     return FALSE;
+
+  /* Optional and advisory: anything unexpected reads as unknown. */
+  if (ep_benc_dict_get_int (root, "a", &reach)
+      && (reach == EP_PRESENCE_REACHABILITY_DIRECT || reach == EP_PRESENCE_REACHABILITY_NAT))
+    out->reachability = (EpPresenceReachability) reach;
 
   memcpy (out->static_key, x, 32);
   out->timestamp = ts;
@@ -504,7 +519,8 @@ ep_presence_record_new_signed (EpIdentity  *identity,
                                gint64       lifetime,
                                GError     **error)
 {
-  return ep_presence_record_new_signed_full (identity, hlc, endpoints, NULL, now, lifetime,
+  return ep_presence_record_new_signed_full (identity, hlc, endpoints, NULL,
+                                             EP_PRESENCE_REACHABILITY_UNKNOWN, now, lifetime,
                                              error);
 }
 
@@ -512,19 +528,21 @@ ep_presence_record_new_signed (EpIdentity  *identity,
  * ep_presence_record_new_signed_full:
  * @relays: (nullable) (element-type EpPresenceRelay): relays we can be
  *   reached through, at most %EP_PRESENCE_MAX_RELAYS
+ * @reachability: what we know of our reachability, published as "a"
  *
- * Like ep_presence_record_new_signed(), with relays.
+ * Like ep_presence_record_new_signed(), with relays and reachability.
  *
  * Returns: (transfer full) (nullable): the record
  */
 EpPresenceRecord *
-ep_presence_record_new_signed_full (EpIdentity  *identity,
-                                    EpHlc       *hlc,
-                                    GPtrArray   *endpoints,
-                                    GPtrArray   *relays,
-                                    gint64       now,
-                                    gint64       lifetime,
-                                    GError     **error)
+ep_presence_record_new_signed_full (EpIdentity              *identity,
+                                    EpHlc                   *hlc,
+                                    GPtrArray               *endpoints,
+                                    GPtrArray               *relays,
+                                    EpPresenceReachability   reachability,
+                                    gint64                   now,
+                                    gint64                   lifetime,
+                                    GError                 **error)
 {
   g_autoptr(EpPresenceRecord) record = NULL;
   g_autoptr(GByteArray) message = NULL;
@@ -547,7 +565,7 @@ ep_presence_record_new_signed_full (EpIdentity  *identity,
     }
 
   v = ep_presence_value_encode_full (ep_identity_get_static_public_key (identity), endpoints,
-                                     relays, now, now + lifetime, error);
+                                     relays, reachability, now, now + lifetime, error);
   if (v == NULL)
     return NULL;
   if (!ep_hlc_next (hlc, &seq, error))
@@ -687,6 +705,12 @@ ep_presence_record_to_json (const EpPresenceRecord *record)
   json_builder_add_int_value (builder, record->value.expires);
   json_builder_set_member_name (builder, "version");
   json_builder_add_int_value (builder, record->value.version);
+  json_builder_set_member_name (builder, "reachability");
+  json_builder_add_string_value (builder,
+                                 record->value.reachability == EP_PRESENCE_REACHABILITY_DIRECT
+                                 ? "direct"
+                                 : record->value.reachability == EP_PRESENCE_REACHABILITY_NAT
+                                 ? "nat" : "unknown");
   json_builder_set_member_name (builder, "static_key");
   json_builder_add_string_value (builder, static_key);
   json_builder_set_member_name (builder, "endpoints");

@@ -10,6 +10,8 @@
  *   sig  = Ed25519 over the BEP 44 signed string "4:salt3:ep13:seqi<seq>e1:v<v>"
  *   v    = a bencoded dictionary, keys in sorted order:
  *
+ *     "a"   integer: how we are reached, an EpPresenceReachability (1 or 2);
+ *           optional, and a reader takes any other value as unknown
  *     "e4"  n × 6 bytes: IPv4 address ‖ port (big-endian), 0 ≤ n ≤ 8; optional
  *     "e6"  n × 18 bytes: IPv6 address ‖ port (big-endian), 0 ≤ n ≤ 8; optional
  *     "exp" integer: expiry, Unix seconds; ts < exp ≤ ts + EP_PRESENCE_MAX_LIFETIME
@@ -92,6 +94,15 @@ typedef struct
   GSocketAddress *address;   /* a GInetSocketAddress */
 } EpPresenceRelay;
 
+/* What the publisher knows of its own reachability. */
+typedef enum
+{
+  EP_PRESENCE_REACHABILITY_UNKNOWN = 0,
+  EP_PRESENCE_REACHABILITY_DIRECT = 1,   /* its endpoints answer anyone (public address) */
+  EP_PRESENCE_REACHABILITY_NAT = 2,      /* behind a NAT or firewall: only hole punching
+                                          * (both sides calling) or a relay reach it */
+} EpPresenceReachability;
+
 /* The decoded v. */
 typedef struct
 {
@@ -101,6 +112,7 @@ typedef struct
   gint64      version;
   GPtrArray  *endpoints;     /* of GInetSocketAddress: IPv4 ones, then IPv6, in wire order */
   GPtrArray  *relays;        /* of EpPresenceRelay, at most EP_PRESENCE_MAX_RELAYS */
+  EpPresenceReachability reachability;
 } EpPresenceValue;
 
 typedef struct
@@ -158,6 +170,7 @@ GBytes              *ep_presence_value_encode           (const guint8           
 GBytes              *ep_presence_value_encode_full      (const guint8               static_key[32],
                                                          GPtrArray                 *endpoints,
                                                          GPtrArray                 *relays,
+                                                         EpPresenceReachability     reachability,
                                                          gint64                     timestamp,
                                                          gint64                     expires,
                                                          GError                   **error);
@@ -177,6 +190,7 @@ EpPresenceRecord    *ep_presence_record_new_signed_full (EpIdentity             
                                                          EpHlc                     *hlc,
                                                          GPtrArray                 *endpoints,
                                                          GPtrArray                 *relays,
+                                                         EpPresenceReachability     reachability,
                                                          gint64                     now,
                                                          gint64                     lifetime,
                                                          GError                   **error);
@@ -189,6 +203,7 @@ EpPresenceRecord    *ep_presence_record_validate        (const EpPresenceItem   
                                                          EpPresenceRejection       *rejection);
 void                 ep_presence_record_free            (EpPresenceRecord          *record);
 /* {"key": HEX, "seq": N, "timestamp": N, "expires": N, "version": N,
+ *  "reachability": "direct"|"nat"|"unknown",
  *  "static_key": HEX, "endpoints": ["1.2.3.4:5", "[::1]:5", …],
  *  "relays": [{"key": HEX, "endpoint": "1.2.3.4:5"}, …]} */
 JsonNode            *ep_presence_record_to_json         (const EpPresenceRecord    *record);

@@ -15,6 +15,7 @@
 enum {
   SIGNAL_PUBLISHED,
   SIGNAL_RESOLVED,
+  SIGNAL_FOUND,
   N_SIGNALS
 };
 
@@ -37,10 +38,12 @@ struct _EpPresence
 
   GPtrArray             *endpoints;         /* GInetSocketAddress */
   GPtrArray             *relays;            /* EpPresenceRelay */
+  EpPresenceReachability reachability;
   gboolean               started;
   gboolean               publishing;
   gboolean               republish_pending;
   GSource               *republish_timer;
+  GSource               *republish_soon;    /* changes made together publish once */
   GCancellable          *cancellable;       /* of the automatic publishes */
 
   GHashTable            *last_seqs;         /* GBytes key → gint64* */
@@ -175,6 +178,20 @@ ep_presence_class_init (EpPresenceClass *klass)
   signals[SIGNAL_RESOLVED] =
     g_signal_new ("resolved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                   NULL, G_TYPE_NONE, 3, G_TYPE_BYTES, G_TYPE_INT64, G_TYPE_POINTER);
+
+  /**
+   * EpPresence::found:
+   * @key: (type GLib.Bytes): the contact's identity key
+   * @record: (type gpointer): the const EpPresenceRecord, valid during the emission
+   *
+   * While a resolution goes on: a valid record newer than any this lookup
+   * saw before has come in. A lookup ends only when its paths did, which
+   * can take seconds when nodes are gone; a caller in a hurry (calling a
+   * contact) may use the record now. ::resolved still tells the newest.
+   */
+  signals[SIGNAL_FOUND] =
+    g_signal_new ("found", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                  NULL, G_TYPE_NONE, 2, G_TYPE_BYTES, G_TYPE_POINTER);
 }
 
 static void
@@ -367,6 +384,7 @@ ep_presence_publish_async (EpPresence          *self,
 
   data->record = ep_presence_record_new_signed_full (self->identity, &self->hlc,
                                                      self->endpoints, self->relays,
+                                                     self->reachability,
                                                      now_us (self) / G_USEC_PER_SEC,
                                                      self->lifetime, &error);
   if (data->record == NULL)
@@ -450,6 +468,27 @@ republish (EpPresence *self)
 }
 
 static gboolean
+on_republish_soon (gpointer user_data)
+{
+  EpPresence *self = user_data;
+
+  g_clear_pointer (&self->republish_soon, g_source_unref);
+  republish (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_republish (EpPresence *self)
+{
+  if (!self->started || self->republish_soon != NULL)
+    return;
+  self->republish_soon = g_idle_source_new ();
+  g_source_set_callback (self->republish_soon, on_republish_soon, self, NULL);
+  g_source_set_static_name (self->republish_soon, "[ep-presence] republish");
+  g_source_attach (self->republish_soon, g_main_context_get_thread_default ());
+}
+
+static gboolean
 on_republish_timer (gpointer user_data)
 {
   republish (user_data);
@@ -485,6 +524,11 @@ ep_presence_stop (EpPresence *self)
     {
       g_source_destroy (self->republish_timer);
       g_clear_pointer (&self->republish_timer, g_source_unref);
+    }
+  if (self->republish_soon != NULL)
+    {
+      g_source_destroy (self->republish_soon);
+      g_clear_pointer (&self->republish_soon, g_source_unref);
     }
 }
 
@@ -525,8 +569,48 @@ ep_presence_set_endpoints (EpPresence *self,
     return;
   g_ptr_array_unref (self->endpoints);
   self->endpoints = g_steal_pointer (&copy);
-  if (self->started)
-    republish (self);
+  schedule_republish (self);
+}
+
+/**
+ * ep_presence_set_reachability:
+ *
+ * What we know of our own reachability, published with the endpoints;
+ * republishes at once when started and it changed.
+ */
+void
+ep_presence_set_reachability (EpPresence             *self,
+                              EpPresenceReachability  reachability)
+{
+  g_return_if_fail (EP_IS_PRESENCE (self));
+
+  if (self->reachability == reachability)
+    return;
+  self->reachability = reachability;
+  schedule_republish (self);
+}
+
+EpPresenceReachability
+ep_presence_get_reachability (EpPresence *self)
+{
+  g_return_val_if_fail (EP_IS_PRESENCE (self), EP_PRESENCE_REACHABILITY_UNKNOWN);
+
+  return self->reachability;
+}
+
+/**
+ * ep_presence_republish:
+ *
+ * Publishes again now (once the one under way is done) when started: after
+ * a network change the nodes holding our record may be out of reach, or
+ * the record may have been lost.
+ */
+void
+ep_presence_republish (EpPresence *self)
+{
+  g_return_if_fail (EP_IS_PRESENCE (self));
+
+  schedule_republish (self);
 }
 
 /**
@@ -569,8 +653,7 @@ ep_presence_set_relays (EpPresence *self,
     return;
   g_ptr_array_unref (self->relays);
   self->relays = g_steal_pointer (&copy);
-  if (self->started)
-    republish (self);
+  schedule_republish (self);
 }
 
 /* Resolving -------------------------------------------------------------- */
@@ -604,9 +687,11 @@ ep_presence_set_last_seq (EpPresence   *self,
 
 typedef struct
 {
+  EpPresence         *presence;       /* unowned: the task holds it */
   guint8              key[32];
   EpPresenceChooser  *chooser;
   EpPresenceCounters  counters;
+  gint64              found_seq;      /* the newest ::found so far */
 } ResolveData;
 
 static void
@@ -638,6 +723,17 @@ on_item (EpDht               *dht,
   switch (ep_presence_chooser_offer (data->chooser, &item))
     {
     case EP_PRESENCE_REJECT_NONE:
+      {
+        const EpPresenceRecord *best = ep_presence_chooser_get_best (data->chooser);
+
+        if (best != NULL && best->seq == item.seq && best->seq > data->found_seq)
+          {
+            g_autoptr(GBytes) key = g_bytes_new (data->key, 32);
+
+            data->found_seq = best->seq;
+            g_signal_emit (data->presence, signals[SIGNAL_FOUND], 0, key, best);
+          }
+      }
       return EP_DHT_ITEM_VALID;
     /* No honest node hands these out: it checks signatures, stores under
      * SHA-1 (k ‖ salt), and omits items below the seq we asked for. */
@@ -750,6 +846,7 @@ ep_presence_resolve_async (EpPresence          *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, ep_presence_resolve_async);
   data = g_new0 (ResolveData, 1);
+  data->presence = self;
   memcpy (data->key, key, 32);
   g_task_set_task_data (task, data, (GDestroyNotify) resolve_data_free);
 

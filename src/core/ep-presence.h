@@ -22,7 +22,8 @@
  * ep_presence_set_last_seq() on the next start.
  *
  * Signals: `published` (seq, n_stored) after each successful publish;
- * `resolved` (key, seq, record) after each successful resolution.
+ * `resolved` (key, seq, record) after each successful resolution; `found`
+ * (key, record) during one, as soon as a newer valid record comes in.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -89,6 +90,10 @@ void                ep_presence_set_endpoints    (EpPresence           *self,
  * started and they changed. */
 void                ep_presence_set_relays       (EpPresence           *self,
                                                   GPtrArray            *relays);
+void                ep_presence_set_reachability (EpPresence           *self,
+                                                  EpPresenceReachability reachability);
+EpPresenceReachability ep_presence_get_reachability (EpPresence        *self);
+void                ep_presence_republish        (EpPresence           *self);
 /* Publishes now, then on endpoint changes and every 30 minutes. */
 void                ep_presence_start            (EpPresence           *self);
 void                ep_presence_stop             (EpPresence           *self);

@@ -105,6 +105,7 @@ ep_handshake_free (EpHandshake *handshake)
   g_clear_pointer (&handshake->noise, ep_noise_handshake_free);
   g_clear_object (&handshake->session);
   g_clear_object (&handshake->address);
+  g_clear_pointer (&handshake->candidates, g_ptr_array_unref);
   sodium_memzero (handshake, sizeof *handshake);
   g_free (handshake);
 }
@@ -205,6 +206,63 @@ send_init (EpSessionManager *self,
     memset (p + mac2_at, 0, EP_MAC_LEN);
 
   ep_session_manager_send_datagram (self, handshake->address, p, EP_INIT_LEN);
+  for (guint i = 0; handshake->candidates != NULL && i < handshake->candidates->len; i++)
+    ep_session_manager_send_datagram (self, handshake->candidates->pdata[i], p, EP_INIT_LEN);
+}
+
+/* Whether @address is one our INIT goes to. */
+static gboolean
+calls_address (EpHandshake    *handshake,
+               GSocketAddress *address)
+{
+  if (addresses_equal (handshake->address, address))
+    return TRUE;
+  for (guint i = 0; handshake->candidates != NULL && i < handshake->candidates->len; i++)
+    if (addresses_equal (handshake->candidates->pdata[i], address))
+      return TRUE;
+  return FALSE;
+}
+
+/*
+ * ep_session_manager_set_candidates:
+ * @addresses: (element-type GInetSocketAddress): every address the peer may
+ *   be reached at (its published endpoints)
+ *
+ * Hole punching: the INIT of @handshake (an initiator's, still waiting for
+ * message 2) goes to each of them, at once to those it did not go to yet
+ * and then with every retransmission; whichever answers first carries the
+ * session.
+ */
+void
+ep_session_manager_set_candidates (EpSessionManager *self,
+                                   EpHandshake      *handshake,
+                                   GPtrArray        *addresses)
+{
+  g_autoptr(GPtrArray) fresh = g_ptr_array_new ();
+  GPtrArray *candidates = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (is_responder (handshake) || ep_noise_handshake_get_message_index (handshake->noise) != 1)
+    {
+      g_ptr_array_unref (candidates);
+      return;
+    }
+  for (guint i = 0; i < addresses->len; i++)
+    {
+      GSocketAddress *address = addresses->pdata[i];
+      gboolean repeated = addresses_equal (address, handshake->address);
+
+      for (guint j = 0; j < candidates->len && !repeated; j++)
+        repeated = addresses_equal (address, candidates->pdata[j]);
+      if (repeated)
+        continue;
+      if (!calls_address (handshake, address))
+        g_ptr_array_add (fresh, address);
+      g_ptr_array_add (candidates, g_object_ref (address));
+    }
+  g_clear_pointer (&handshake->candidates, g_ptr_array_unref);
+  handshake->candidates = candidates;
+  for (guint i = 0; i < fresh->len; i++)
+    ep_session_manager_send_datagram (self, fresh->pdata[i], handshake->packet, EP_INIT_LEN);
 }
 
 /*
@@ -489,11 +547,17 @@ resolve_simultaneous_open (EpSessionManager  *self,
 
       if (is_responder (ours) || ours->session == NULL
           || ep_noise_handshake_get_message_index (ours->noise) != 1
-          || !addresses_equal (ours->address, from))
+          || !calls_address (ours, from))
         continue;
 
       if (memcmp (ep_noise_handshake_get_local_ephemeral (ours->noise), their_ephemeral, 32) < 0)
-        return TRUE;
+        {
+          /* Their INIT shows the way to them is open now (their NAT let
+           * ours out): ours goes again at once rather than after its
+           * retransmission backoff. */
+          send_init (self, ours, g_get_monotonic_time ());
+          return TRUE;
+        }
 
       *session = g_object_ref (ours->session);
       ep_session_manager_remove_handshake (self, ours);

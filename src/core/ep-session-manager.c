@@ -41,13 +41,13 @@ static const guint8 packet_types[] = {
 
 static const EpSessionTiming default_timing = {
   .tick_ms = 100,
-  .handshake_retry_ms = 1000,
+  .handshake_retry_ms = 250,
   .handshake_retry_max_ms = 8000,
   .handshake_timeout_ms = 30000,
   .rekey_after_ms = 120000,
   .rekey_after_messages = G_GUINT64_CONSTANT (1) << 20,
-  .keepalive_ms = 10000,
-  .idle_timeout_ms = 45000,
+  .keepalive_ms = 25000,
+  .idle_timeout_ms = 80000,
   .old_keys_ms = 15000,
   .cookie_secret_ms = 120000,
   .relay_keepalive_ms = 25000,
@@ -502,6 +502,38 @@ ep_session_manager_connect (EpSessionManager *self,
   session = ep_session_new_internal (self, identity, address);
   g_hash_table_insert (self->sessions, g_steal_pointer (&key), g_object_ref (session));
   ep_session_manager_begin_handshake (self, session);
+  return session;
+}
+
+/**
+ * ep_session_manager_connect_any:
+ * @addresses: (element-type GInetSocketAddress): where the peer may be,
+ *   at least one; the first is the one to keep using when none answers
+ * @identity: the peer's Ed25519 identity key, 32 bytes
+ *
+ * As ep_session_manager_connect(), but the handshake goes to every address
+ * at once (the endpoints a peer behind a NAT published: both sides calling
+ * each other opens the way). The session carries on with the address that
+ * answered first.
+ *
+ * Returns: (transfer full): the session
+ */
+EpSession *
+ep_session_manager_connect_any (EpSessionManager *self,
+                                GPtrArray        *addresses,
+                                const guint8     *identity)
+{
+  EpSession *session;
+  EpHandshake *handshake;
+
+  g_return_val_if_fail (EP_IS_SESSION_MANAGER (self), NULL);
+  g_return_val_if_fail (addresses != NULL && addresses->len > 0, NULL);
+  g_return_val_if_fail (identity != NULL, NULL);
+
+  session = ep_session_manager_connect (self, addresses->pdata[0], identity);
+  handshake = session != NULL ? ep_session_get_handshake (session) : NULL;
+  if (handshake != NULL && ep_session_get_state (session) == EP_SESSION_STATE_CONNECTING)
+    ep_session_manager_set_candidates (self, handshake, addresses);
   return session;
 }
 

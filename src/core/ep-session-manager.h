@@ -29,13 +29,15 @@ G_BEGIN_DECLS
 typedef struct
 {
   guint   tick_ms;                 /* 100: timer granularity */
-  guint   handshake_retry_ms;      /* 1000: first retransmission, doubling */
+  guint   handshake_retry_ms;      /* 250: first retransmission, doubling (punches NATs fast) */
   guint   handshake_retry_max_ms;  /* 8000 */
   guint   handshake_timeout_ms;    /* 30000: give up */
   guint   rekey_after_ms;          /* 120000 */
   guint64 rekey_after_messages;    /* 2^20 */
-  guint   keepalive_ms;            /* 10000: sent when we sent nothing for so long */
-  guint   idle_timeout_ms;         /* 45000: close when we heard nothing for so long */
+  guint   keepalive_ms;            /* 25000: sent when we sent nothing for so long; NAT
+                                    * mappings of UDP live at least 30 s */
+  guint   idle_timeout_ms;         /* 80000: close when we heard nothing for so long (three
+                                    * keepalives missed) */
   guint   old_keys_ms;             /* 15000: keep the previous keys for late packets */
   guint   cookie_secret_ms;        /* 120000: cookie secret rotation */
   /* Sessions on a relayed path (EpRelayAddress) and sessions with a relay
@@ -79,6 +81,9 @@ EpSessionManager *ep_session_manager_new            (EpUdp                 *udp,
 const guint8     *ep_session_manager_get_identity   (EpSessionManager      *self);
 EpSession        *ep_session_manager_connect        (EpSessionManager      *self,
                                                      GSocketAddress        *address,
+                                                     const guint8          *identity);
+EpSession        *ep_session_manager_connect_any    (EpSessionManager      *self,
+                                                     GPtrArray             *addresses,
                                                      const guint8          *identity);
 EpSession        *ep_session_manager_lookup         (EpSessionManager      *self,
                                                      const guint8          *identity);

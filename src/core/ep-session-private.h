@@ -80,6 +80,7 @@ typedef struct
   EpNoiseHandshake *noise;
   EpSession        *session;       /* (nullable) (owned) the session it is for */
   GSocketAddress   *address;
+  GPtrArray        *candidates;    /* (nullable) initiator: other addresses the INIT goes to */
   guint32           local_index;
   guint32           remote_index;
   gint64            started_us;
@@ -222,6 +223,9 @@ void       ep_session_manager_handle_cookie   (EpSessionManager *self,
 void       ep_session_manager_tick_handshakes (EpSessionManager *self,
                                                gint64            now);
 void       ep_session_manager_init_keys       (EpSessionManager *self);
+void       ep_session_manager_set_candidates  (EpSessionManager *self,
+                                               EpHandshake      *handshake,
+                                               GPtrArray        *addresses);
 gboolean   ep_session_manager_emit_incoming   (EpSessionManager *self,
                                                EpSession        *session);
 

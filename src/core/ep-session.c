@@ -62,6 +62,7 @@ struct _EpSession
   GQueue             queue;            /* GTask, frame as task data */
   gint64             last_sent_us;
   gint64             last_received_us;
+  gint64             probe_sent_us;    /* ep_session_probe(): an answer is due; 0: none */
 
   EpSessionCounters  counters;
 };
@@ -168,22 +169,56 @@ flush_queue (EpSession *self)
     }
 }
 
+/* Both sides called each other and both handshakes finished (the manager
+ * can only match crossing INITs by address, and a peer behind a NAT may
+ * call from another one than it published). Left alone, each side would
+ * send on the keys it got last, which need not be the same, and drop the
+ * other side's keys once they count as old. So both keep the keys of the
+ * handshake that the lower identity key initiated; the others only
+ * receive, for a while. */
+static gboolean
+loses_crossing (EpSession *self,
+                EpKeypair *keypair,
+                gint64     now)
+{
+  const EpSessionTiming *timing = ep_session_manager_peek_timing (self->manager);
+  gboolean we_are_lower;
+
+  if (self->current == NULL || self->counters.handshakes != 1
+      || keypair->initiator == self->current->initiator
+      || now - self->current->created_us >= (gint64) timing->handshake_timeout_ms * 1000)
+    return FALSE;
+  we_are_lower = memcmp (ep_session_manager_get_identity (self->manager), self->identity,
+                         sizeof self->identity) < 0;
+  return keypair->initiator != we_are_lower;
+}
+
 /* The keys from a finished handshake become the ones we send with. */
 static void
 rotate_in (EpSession *self,
            EpKeypair *keypair)
 {
   const EpSessionTiming *timing = ep_session_manager_peek_timing (self->manager);
+  gint64 now = g_get_monotonic_time ();
+
+  if (loses_crossing (self, keypair, now))
+    {
+      drop_keypair (self, &self->previous);
+      self->previous = keypair;
+      self->previous_until_us = now + (gint64) timing->old_keys_ms * 1000;
+      self->counters.handshakes++;
+      return;
+    }
 
   drop_keypair (self, &self->previous);
   self->previous = self->current;
   self->current = keypair;
-  self->previous_until_us = g_get_monotonic_time () + (gint64) timing->old_keys_ms * 1000;
+  self->previous_until_us = now + (gint64) timing->old_keys_ms * 1000;
   self->counters.handshakes++;
 
   if (self->state == EP_SESSION_STATE_CONNECTING)
     {
-      self->last_received_us = g_get_monotonic_time ();
+      self->last_received_us = now;
       set_state (self, EP_SESSION_STATE_ESTABLISHED);
     }
   flush_queue (self);
@@ -514,9 +549,16 @@ ep_session_tick (EpSession *self,
   if (self->current == NULL)
     return;
 
-  if (now - self->last_received_us
-      >= (gint64) (slow_path (self) ? timing->relay_idle_timeout_ms : timing->idle_timeout_ms)
-         * 1000)
+  /* A probe's handshake gets an answer within a few retransmissions when
+   * the path works; without one the path is gone, and the session ends
+   * now rather than after the idle timeout. */
+  if (self->probe_sent_us != 0 && self->last_received_us > self->probe_sent_us)
+    self->probe_sent_us = 0;
+  if ((self->probe_sent_us != 0
+       && now - self->probe_sent_us >= (gint64) timing->handshake_timeout_ms * 500)
+      || now - self->last_received_us
+         >= (gint64) (slow_path (self) ? timing->relay_idle_timeout_ms : timing->idle_timeout_ms)
+            * 1000)
     {
       ep_session_fail (self, g_error_new (EP_SESSION_ERROR, EP_SESSION_ERROR_IDLE,
                                           _("The peer stopped answering")));
@@ -648,6 +690,44 @@ ep_session_get_counters (EpSession *self)
   g_return_val_if_fail (EP_IS_SESSION (self), NULL);
 
   return &self->counters;
+}
+
+/**
+ * ep_session_get_last_received:
+ *
+ * Returns: when the last authentic packet from the peer came in (or the
+ *   session was set up), monotonic µs
+ */
+gint64
+ep_session_get_last_received (EpSession *self)
+{
+  g_return_val_if_fail (EP_IS_SESSION (self), 0);
+
+  return self->last_received_us;
+}
+
+/**
+ * ep_session_probe:
+ *
+ * After a network change: sends a keepalive now, whatever the keepalive
+ * timer says, so that the peer learns our new address (it follows
+ * authentic packets), and starts a handshake (new keys), which the peer
+ * answers at once. Without any answer within half the handshake timeout
+ * the path is taken as broken and the session closes (idle), so that its
+ * owner calls again, instead of waiting for the idle timeout.
+ */
+void
+ep_session_probe (EpSession *self)
+{
+  g_return_if_fail (EP_IS_SESSION (self));
+
+  if (self->state != EP_SESSION_STATE_ESTABLISHED || self->current == NULL
+      || self->manager == NULL)
+    return;
+  ep_session_send_keepalive (self, self->current);
+  self->probe_sent_us = g_get_monotonic_time ();
+  if (self->handshake == NULL && self->next == NULL)
+    ep_session_manager_begin_handshake (self->manager, self);
 }
 
 static gboolean

@@ -66,6 +66,8 @@ const GError   *ep_session_get_error           (EpSession            *self);
 GBytes         *ep_session_get_remote_identity (EpSession            *self);
 GSocketAddress *ep_session_get_remote_address  (EpSession            *self);
 const EpSessionCounters *ep_session_get_counters (EpSession          *self);
+gint64          ep_session_get_last_received   (EpSession            *self);
+void            ep_session_probe               (EpSession            *self);
 gboolean        ep_session_send                (EpSession            *self,
                                                 GBytes               *frame,
                                                 GError              **error);
