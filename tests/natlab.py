@@ -55,17 +55,27 @@ def _run(args, timeout=10, input=None, check=True):
     return proc
 
 
-def check_can_run(need_impair=False):
-    """Raises LabSkip with the reason when the lab cannot run here."""
+def impair_missing(impair=None):
+    """Why loss and delay cannot be had here (@impair: the ep-impair program,
+    by default $EP_IMPAIR), or None when they can."""
+    impair = impair or os.environ.get("EP_IMPAIR")
+    if not impair or not os.access(impair, os.X_OK):
+        return "ep-impair was not built (libnetfilter_queue missing)"
+    if shutil.which("iptables") is None:
+        return "iptables is not installed (ep-impair takes packets through NFQUEUE)"
+    return None
+
+
+def check_can_run(need_impair=False, impair=None):
+    """Raises LabSkip with the reason when the lab cannot run here (@impair:
+    the ep-impair program, by default $EP_IMPAIR)."""
     if os.geteuid() != 0:
         raise LabSkip("the NAT lab needs root (it creates network namespaces)")
-    for tool in ["ip", "nft"] + (["iptables"] if need_impair else []):
+    for tool in ["ip", "nft"]:
         if shutil.which(tool) is None:
             raise LabSkip("%s is not installed" % tool)
-    if need_impair:
-        impair = os.environ.get("EP_IMPAIR")
-        if not impair or not os.access(impair, os.X_OK):
-            raise LabSkip("ep-impair was not built (libnetfilter_queue missing)")
+    if need_impair and impair_missing(impair):
+        raise LabSkip(impair_missing(impair))
     probe = "epl%d-probe" % os.getpid()
     try:
         proc = _run(["ip", "netns", "add", probe], check=False)

@@ -9,6 +9,8 @@
 #              directly (presence "path": "direct") and chat both ways
 #   symmetric  fully-random NATs: a request and its acceptance, then a
 #              connection through the relay ("path": "relay") and chat
+#              (both with 30 ± 10 ms on each home's link when ep-impair is
+#              there)
 #   lossy      20 % loss and 100 ± 50 ms delay on both homes' links
 #              (ep-impair): 30 messages each way arrive exactly once and
 #              are all delivered
@@ -25,6 +27,7 @@ import os
 import sys
 import time
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import natlab  # noqa: E402
 
@@ -73,6 +76,21 @@ def check_path(t, event, want, who):
                     "presence path is not in this build)" % who)
     else:
         t.ok(path == want, "%s's presence path is %s (got %r)" % (who, want, path))
+
+
+def check_contacts(t, a, b):
+    """Each has the other accepted, named and online."""
+    for c, other in ((a, b), (b, a)):
+        # The name comes in a profile frame right after the session is up.
+        deadline = time.monotonic() + 10
+        while True:
+            contact = [x for x in c.contacts() if x["key"] == other.key]
+            good = (len(contact) == 1 and contact[0]["state"] == "accepted"
+                    and contact[0]["name"] == other.name and contact[0]["online"])
+            if good or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        t.ok(good, "%s has %s accepted, named and online (%s)" % (c.name, other.name, contact))
 
 
 def chat_both_ways(t, a, b, timeout=30):
@@ -168,20 +186,30 @@ def exchange(t, a, b, texts_a, texts_b, timeout, label):
 
 # Scenarios ------------------------------------------------------------------
 
+def home_latency(t, lab):
+    """Real links are not instant: 30 ± 10 ms on each home's link when
+    ep-impair is there (a relay must not win a race a direct path would
+    win a moment later)."""
+    missing = natlab.impair_missing(IMPAIR)
+    if missing:
+        t.diag("links without delay: %s" % missing)
+        return
+    for n in (1, 2):
+        lab.impair(n, loss=0, delay_ms=30, jitter_ms=10)
+    t.diag("30 ± 10 ms on each home's link (ep-impair)")
+
+
 def scenario_cone(t, lab):
     lab.add_home(1, "cone")
     lab.add_home(2, "cone")
+    home_latency(t, lab)
     a, b = lab.chat(1, "Alice"), lab.chat(2, "Bob")
     seconds, pa, pb = natlab.befriend(a, b, mutual=True, timeout=CONNECT_TIMEOUT)
     t.ok(True, "behind cone NATs both see each other online")
-    t.diag("time to connect (cone, direct): %.2f s" % seconds)
+    t.diag("time to connect (cone NATs): %.2f s, path %s" % (seconds, pa.get("path")))
     check_path(t, pa, "direct", a.name)
     check_path(t, pb, "direct", b.name)
-    for c, other in ((a, b), (b, a)):
-        contact = [x for x in c.contacts() if x["key"] == other.key]
-        t.ok(len(contact) == 1 and contact[0]["state"] == "accepted"
-             and contact[0]["name"] == other.name and contact[0]["online"],
-             "%s has %s accepted, named and online" % (c.name, other.name))
+    check_contacts(t, a, b)
     chat_both_ways(t, a, b)
     relayed = [e for c in (a, b) for e in c.log
                if e["event"] == "presence" and e.get("path") == "relay"]
@@ -194,12 +222,14 @@ def scenario_symmetric(t, lab):
            % (lab.relay or lab.relay_error))
     lab.add_home(1, "symmetric")
     lab.add_home(2, "symmetric")
+    home_latency(t, lab)
     a, b = lab.chat(1, "Alice"), lab.chat(2, "Bob")
     seconds, pa, pb = natlab.befriend(a, b, mutual=False, timeout=CONNECT_TIMEOUT)
     t.ok(True, "behind symmetric NATs the request arrives, is accepted, both are online")
-    t.diag("time to connect (symmetric, relay): %.2f s" % seconds)
+    t.diag("time to connect (symmetric NATs): %.2f s, path %s" % (seconds, pa.get("path")))
     check_path(t, pa, "relay", a.name)
     check_path(t, pb, "relay", b.name)
+    check_contacts(t, a, b)
     chat_both_ways(t, a, b)
     quit_all(t, [a, b])
 
@@ -235,7 +265,7 @@ def scenario_cut(t, lab):
     a, b = lab.chat(1, "Alice"), lab.chat(2, "Bob")
     seconds, pa, pb = natlab.befriend(a, b, mutual=True, timeout=CONNECT_TIMEOUT)
     t.ok(True, "both online before the cut")
-    t.diag("time to connect (cone): %.2f s" % seconds)
+    t.diag("time to connect (cone NATs): %.2f s, path %s" % (seconds, pa.get("path")))
     chat_both_ways(t, a, b)
 
     lab.cut(2)
