@@ -15,6 +15,7 @@
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -118,6 +119,8 @@ def main():
     if not args.node:
         parser.error("--node (or EP_NODE) is needed")
     parts = args.only or ["cone", "symmetric", "idle"]
+    # Interrupted, it still takes its lab down.
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
     if not args.impair and args.build_dir:
         built = os.path.join(args.build_dir, "tests", "ep-impair")
         args.impair = built if os.access(built, os.X_OK) else None
