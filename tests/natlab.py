@@ -11,6 +11,8 @@
 #                     per destination) — and dropping unsolicited inbound like
 #                     a home router; and a host namespace (192.168.N.2, default
 #                     route through the router) where the chat peers run.
+#                     The homes' DHT nodes cannot query each other (see
+#                     add_home), as two given peers on the real DHT hardly do.
 #
 # Every name carries the creating PID; everything the lab made is removed by
 # close() (the lab is a context manager), and only the processes it started
@@ -395,6 +397,10 @@ class Lab:
         # A home router: out through NAT; in only what answers our own traffic.
         # Unsolicited packets die in the input hook, so that they never leave a
         # conntrack entry that would make the NAT pick another port later.
+        # The homes' DHT nodes never query each other (KRPC starts with "d",
+        # session packets never do): on the real DHT two given peers hardly
+        # ever meet, and here every such query would open both NATs for the
+        # other peer, a hole the real network would not give.
         ruleset = """
 table ip home {
   chain postrouting {
@@ -404,6 +410,7 @@ table ip home {
   chain forward {
     type filter hook forward priority filter; policy drop;
     ct state established,related accept
+    iifname "lan" oifname "wan" ip daddr %s.100-%s.199 meta l4proto udp @th,64,8 0x64 drop
     iifname "lan" oifname "wan" accept
   }
   chain input {
@@ -413,7 +420,7 @@ table ip home {
     iifname "lan" accept
   }
 }
-""" % masquerade
+""" % (masquerade, PUBLIC_NET, PUBLIC_NET)
         _run(["ip", "netns", "exec", router, "nft", "-f", "-"], input=ruleset)
         self.homes[n] = {"mode": mode, "wan": wan, "lan": lan + ".2"}
         return n
