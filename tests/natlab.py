@@ -190,6 +190,7 @@ class Chat:
         for line in self.proc.stdout:
             try:
                 event = json.loads(line)
+                event["_t"] = time.monotonic()   # when it came, for figures
                 self.log.append(event)
                 self.events.put(event)
             except ValueError:

@@ -164,6 +164,13 @@ def exchange(t, a, b, texts_a, texts_b, timeout, label):
         ids[src] = [e["msg_id"] for e in answers]
     t0 = time.monotonic()
     got = wait_messages([(b, set(texts_a)), (a, set(texts_b))], timeout)
+    times = sorted(m["_t"] - t0 for msgs in got.values() for m in msgs)
+    if times:
+        t.diag("%s: arrivals after the last send: half by %.1f s, 90 %% by %.1f s, last %.1f s"
+               % (label, times[len(times) // 2], times[int(len(times) * 0.9)], times[-1]))
+    flaps = [e for c in (a, b) for e in c.log
+             if e["event"] == "presence" and not e["online"] and e["_t"] >= t0]
+    t.diag("%s: sessions lost meanwhile: %d" % (label, len(flaps)))
     for src, dst, texts in ((a, b, texts_a), (b, a, texts_b)):
         msgs = got[dst]
         distinct = {m["text"] for m in msgs}
