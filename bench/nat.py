@@ -48,7 +48,8 @@ def one_run(node, mode, impair, link):
 
 
 def bench_connect(node, mode, runs, impair, link):
-    label = {"cone": "cone NATs (direct)", "symmetric": "symmetric NATs (relay)"}[mode]
+    label = {"cone": "cone NATs (direct expected)",
+             "symmetric": "symmetric NATs (relay expected)"}[mode]
     if link is not None:
         label += ", %g %% loss and %d ± %d ms on each home's link" % link
     from_add, from_start, paths, failures = [], [], set(), []
