@@ -96,7 +96,7 @@ def check_can_run(need_impair=False, impair=None):
 class Process:
     """A process the lab started in a namespace, with its output in files."""
 
-    def __init__(self, lab, netns, args, name, stdin=False):
+    def __init__(self, lab, netns, args, name):
         self.name = name
         self.out_path = os.path.join(lab.dir, name + ".out")
         self.err_path = os.path.join(lab.dir, name + ".err")
@@ -104,7 +104,7 @@ class Process:
         self.err = open(self.err_path, "w")
         # `ip netns exec` execs the program: the PID is the program's own.
         self.proc = subprocess.Popen(["ip", "netns", "exec", netns] + args,
-                                     stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                     stdin=subprocess.DEVNULL,
                                      stdout=self.out, stderr=self.err, text=True)
         lab.processes.append(self)
 
@@ -461,6 +461,16 @@ table ip cut {
               "NFQUEUE", "--queue-num", str(n)], check=False)
         p.stop()
         return p.stderr_tail(500).strip()
+
+    def stop_public(self):
+        """Stops the DHT nodes and the relay; returns {name: exit code}
+        (None: it had died before)."""
+        codes = {}
+        for p in self.dht + ([self.relay_process] if self.relay_process else []):
+            alive = p.proc.poll() is None
+            code = p.stop()
+            codes[p.name] = code if alive else None
+        return codes
 
     def chat(self, home, name, relay=True, extra=()):
         return Chat(self, home, name, relay=relay, extra=extra)

@@ -342,6 +342,10 @@ def main():
                  % len(lab.dht))
             relay_diag(t, lab)
             SCENARIOS[scenario](t, lab)
+            codes = lab.stop_public()
+            t.ok(all(c == 0 for c in codes.values()),
+                 "the DHT nodes and the relay ran to the end and stopped cleanly (%s)"
+                 % ", ".join("%s %s" % kv for kv in sorted(codes.items())))
     except AssertionError as e:
         t.ok(False, str(e))
     except natlab.LabError as e:
