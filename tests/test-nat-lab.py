@@ -260,7 +260,7 @@ def scenario_lossy(t, lab):
            % (seconds, pa.get("path")))
     n = 30
     exchange(t, a, b, ["lossy a%d" % i for i in range(n)], ["lossy b%d" % i for i in range(n)],
-             150, "20 % loss")
+             240, "20 % loss")
     for n_home in (1, 2):
         t.diag(lab.unimpair(n_home))
     quit_all(t, [a, b])
