@@ -204,6 +204,75 @@ test_external_address_vote (Fixture       *f,
   g_assert_cmpuint (ep_dht_get_n_nodes (f->dht), ==, 1);
 }
 
+/* Five replies see us at @seen; then the next query goes out: returned. */
+static GBytes *
+vote_then_query (Fixture      *f,
+                 const guint8  seen[6])
+{
+  guint8 peer_id[20];
+  g_autoptr(GAsyncResult) last = NULL;
+  GBytes *query;
+  g_autoptr(GSocketAddress) from = NULL;
+
+  memset (peer_id, 0x42, sizeof peer_id);
+  ep_dht_start (f->dht, NULL);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autoptr(GAsyncResult) res = NULL;
+      g_autoptr(GBytes) q = NULL;
+      g_autoptr(EpBencDoc) doc = NULL;
+      EpKrpcMsg msg;
+
+      ep_dht_ping_async (f->dht, f->peer_address, NULL, on_result, &res);
+      q = peer_receive (f, &from);
+      g_assert_nonnull (q);
+      decode (q, &doc, &msg);
+      peer_reply (f, from, &msg, peer_id, seen, 6);
+      wait_result (f, &res);
+      g_assert_true (ep_dht_ping_finish (f->dht, res, NULL, NULL));
+    }
+  ep_dht_ping_async (f->dht, f->peer_address, NULL, on_result, &last);
+  query = peer_receive (f, &from);
+  g_assert_nonnull (query);
+  return query;
+}
+
+/* BEP 43: seen at an address that is not ours (behind a NAT), we ask
+ * read-only, so that nobody waits on us in a lookup. */
+static void
+test_read_only_behind_nat (Fixture       *f,
+                           gconstpointer  data)
+{
+  static const guint8 seen[6] = { 198, 51, 100, 7, 0x1a, 0xe1 };
+  g_autoptr(GBytes) query = NULL;
+  g_autoptr(EpBencDoc) doc = NULL;
+  EpKrpcMsg msg;
+
+  query = vote_then_query (f, seen);
+  decode (query, &doc, &msg);
+  g_assert_nonnull (ep_dht_get_external_address (f->dht));
+  g_assert_true (msg.ro);
+}
+
+/* Seen at the address we listen on: no NAT, a full node. */
+static void
+test_not_read_only_when_seen_as_ourselves (Fixture       *f,
+                                           gconstpointer  data)
+{
+  guint8 seen[6] = { 127, 0, 0, 1, 0, 0 };
+  g_autoptr(GBytes) query = NULL;
+  g_autoptr(EpBencDoc) doc = NULL;
+  guint16 port = ep_udp_get_port (f->udp);
+  EpKrpcMsg msg;
+
+  seen[4] = port >> 8;
+  seen[5] = port & 0xff;
+  query = vote_then_query (f, seen);
+  decode (query, &doc, &msg);
+  g_assert_nonnull (ep_dht_get_external_address (f->dht));
+  g_assert_false (msg.ro);
+}
+
 /* One retry, then a timeout; the ID of the transaction is the same. */
 static void
 test_retry_then_timeout (Fixture       *f,
@@ -388,6 +457,10 @@ main (int    argc,
               fixture_setup, test_tid_matched_with_address, fixture_teardown);
   g_test_add ("/ep/dht-node/read-only", Fixture, NULL,
               fixture_setup, test_read_only, fixture_teardown);
+  g_test_add ("/ep/dht-node/read-only-behind-nat", Fixture, NULL,
+              fixture_setup, test_read_only_behind_nat, fixture_teardown);
+  g_test_add ("/ep/dht-node/not-read-only-when-seen-as-ourselves", Fixture, NULL,
+              fixture_setup, test_not_read_only_when_seen_as_ourselves, fixture_teardown);
   g_test_add ("/ep/dht-node/state-rejoin", Fixture, NULL,
               fixture_setup, test_state_rejoin, fixture_teardown);
 

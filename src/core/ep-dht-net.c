@@ -10,7 +10,10 @@
 
 #include "config.h"
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "ep-bep42.h"
 #include "ep-dht-private.h"
@@ -337,6 +340,48 @@ ep_dht_fail_transactions (EpDht *self)
 
 /* BEP 42 vote ------------------------------------------------------------ */
 
+/* Whether @ip is ours: the address we listen on, or with a wildcard any
+ * address of this host's interfaces. When that cannot be told, it is. */
+static gboolean
+address_is_ours (EpDht        *self,
+                 GInetAddress *ip)
+{
+  g_autoptr(GSocketAddress) local =
+    ep_udp_get_local_address (self->udp, g_inet_address_get_family (ip));
+  struct ifaddrs *list = NULL;
+  gboolean ours = FALSE;
+
+  if (local != NULL)
+    {
+      GInetAddress *bound = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local));
+
+      if (!g_inet_address_get_is_any (bound))
+        return g_inet_address_equal (bound, ip);
+    }
+  if (getifaddrs (&list) != 0)
+    return TRUE;
+  for (struct ifaddrs *i = list; i != NULL && !ours; i = i->ifa_next)
+    {
+      g_autoptr(GSocketAddress) address = NULL;
+      gsize len;
+
+      if (i->ifa_addr == NULL)
+        continue;
+      if (i->ifa_addr->sa_family == AF_INET)
+        len = sizeof (struct sockaddr_in);
+      else if (i->ifa_addr->sa_family == AF_INET6)
+        len = sizeof (struct sockaddr_in6);
+      else
+        continue;
+      address = g_socket_address_new_from_native (i->ifa_addr, len);
+      if (address != NULL && G_IS_INET_SOCKET_ADDRESS (address))
+        ours = g_inet_address_equal (
+          g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)), ip);
+    }
+  freeifaddrs (list);
+  return ours;
+}
+
 static void
 vote_external (EpDht        *self,
                const guint8 *ip,
@@ -393,6 +438,9 @@ vote_external (EpDht        *self,
   {
     g_autoptr(GInetAddress) inet = ep_dht_addr_to_inet (ip, ip_len);
 
+    /* Behind a NAT nobody can reach us unasked: BEP 43 read-only, so that
+     * no one adds us to a routing table and waits on us in lookups. */
+    self->behind_nat = !address_is_ours (self, inet);
     if (!ep_bep42_is_exempt (inet) && !ep_bep42_id_matches (inet, self->id))
       {
         ep_bep42_generate_id (inet, self->id);

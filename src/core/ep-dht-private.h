@@ -94,6 +94,7 @@ struct _EpDht
   guint            n_votes;
   guint            n_votes_total;
   GSocketAddress  *external;
+  gboolean         behind_nat;    /* external is no address of ours: BEP 43 read-only */
 
   /* Hashes of the newcomers we pinged lately: one ping each, not one per
    * query they send. */

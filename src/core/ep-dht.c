@@ -67,14 +67,15 @@ ep_dht_value_free (EpDhtValue *value)
   g_free (value);
 }
 
-/* BEP 43: read-only when asked to, or when nobody has reached us unasked
- * for a long while although we know plenty of nodes (behind a NAT). */
+/* BEP 43: read-only when asked to, when the network sees us at an address
+ * that is not ours (behind a NAT), or when nobody has reached us unasked
+ * for a long while although we know plenty of nodes. */
 gboolean
 ep_dht_sends_ro (EpDht *self)
 {
   gint64 now;
 
-  if (self->read_only)
+  if (self->read_only || self->behind_nat)
     return TRUE;
   if (!self->ready)
     return FALSE;

@@ -390,7 +390,10 @@ receive_profile (EpNodePeer    *peer,
 {
   EpContact *contact = ep_contact_list_lookup (peer->node->contacts, peer->hex);
 
-  if (contact == NULL || !contact_accepted (peer))
+  /* From a contact we asked, too: its profile may overtake its answer. */
+  if (contact == NULL
+      || (!contact_accepted (peer)
+          && ep_contact_get_request_state (contact) != EP_CONTACT_REQUEST_OUTGOING_PENDING))
     {
       peer->node->counters.frames_ignored++;
       return;

@@ -236,7 +236,12 @@ ep_node_requests_frame (EpNodePeer    *peer,
     {
     case EP_FRAME_REQUEST:
       if (state == EP_CONTACT_REQUEST_ACCEPTED)
-        answer (peer, EP_FRAME_REQUEST_ACCEPTED);    /* our answer was lost */
+        {
+          /* Our answer was lost, and maybe the profile that went with it. */
+          answer (peer, EP_FRAME_REQUEST_ACCEPTED);
+          peer->profile_sent = FALSE;
+          ep_node_requests_pump (peer, g_get_monotonic_time ());
+        }
       else if (state == EP_CONTACT_REQUEST_OUTGOING_PENDING)
         {
           /* Both asked each other. */
