@@ -204,10 +204,12 @@ test_external_address_vote (Fixture       *f,
   g_assert_cmpuint (ep_dht_get_n_nodes (f->dht), ==, 1);
 }
 
-/* Five replies see us at @seen; then the next query goes out: returned. */
+/* Five replies see us at @seen; then the next query goes out: returned.
+ * @first: (out) (optional): the first query, sent before any vote */
 static GBytes *
 vote_then_query (Fixture      *f,
-                 const guint8  seen[6])
+                 const guint8  seen[6],
+                 GBytes      **first)
 {
   guint8 peer_id[20];
   g_autoptr(GAsyncResult) last = NULL;
@@ -226,6 +228,8 @@ vote_then_query (Fixture      *f,
       ep_dht_ping_async (f->dht, f->peer_address, NULL, on_result, &res);
       q = peer_receive (f, &from);
       g_assert_nonnull (q);
+      if (i == 0 && first != NULL)
+        *first = g_bytes_ref (q);
       decode (q, &doc, &msg);
       peer_reply (f, from, &msg, peer_id, seen, 6);
       wait_result (f, &res);
@@ -248,7 +252,7 @@ test_read_only_behind_nat (Fixture       *f,
   g_autoptr(EpBencDoc) doc = NULL;
   EpKrpcMsg msg;
 
-  query = vote_then_query (f, seen);
+  query = vote_then_query (f, seen, NULL);
   decode (query, &doc, &msg);
   g_assert_nonnull (ep_dht_get_external_address (f->dht));
   g_assert_true (msg.ro);
@@ -267,10 +271,54 @@ test_not_read_only_when_seen_as_ourselves (Fixture       *f,
 
   seen[4] = port >> 8;
   seen[5] = port & 0xff;
-  query = vote_then_query (f, seen);
+  query = vote_then_query (f, seen, NULL);
   decode (query, &doc, &msg);
   g_assert_nonnull (ep_dht_get_external_address (f->dht));
   g_assert_false (msg.ro);
+}
+
+/* A client asks read-only from its very first query until the vote shows
+ * its own address; then it answers like any node. */
+static void
+test_read_only_until_seen (Fixture       *f,
+                           gconstpointer  data)
+{
+  guint8 seen[6] = { 127, 0, 0, 1, 0, 0 };
+  g_autoptr(GBytes) first = NULL;
+  g_autoptr(GBytes) after = NULL;
+  g_autoptr(EpBencDoc) first_doc = NULL;
+  g_autoptr(EpBencDoc) after_doc = NULL;
+  guint16 port = ep_udp_get_port (f->udp);
+  EpKrpcMsg msg;
+
+  seen[4] = port >> 8;
+  seen[5] = port & 0xff;
+  ep_dht_set_read_only_until_seen (f->dht, TRUE);
+  after = vote_then_query (f, seen, &first);
+  decode (first, &first_doc, &msg);
+  g_assert_true (msg.ro);
+  decode (after, &after_doc, &msg);
+  g_assert_nonnull (ep_dht_get_external_address (f->dht));
+  g_assert_false (msg.ro);
+}
+
+/* Behind a NAT, a client that waited for the vote stays read-only. */
+static void
+test_read_only_until_seen_behind_nat (Fixture       *f,
+                                      gconstpointer  data)
+{
+  static const guint8 seen[6] = { 198, 51, 100, 7, 0x1a, 0xe1 };
+  g_autoptr(GBytes) query = NULL;
+  g_autoptr(EpBencDoc) doc = NULL;
+  EpKrpcMsg msg;
+
+  ep_dht_set_read_only_until_seen (f->dht, TRUE);
+  g_assert_false (ep_dht_seems_unreachable (f->dht));
+  query = vote_then_query (f, seen, NULL);
+  decode (query, &doc, &msg);
+  g_assert_nonnull (ep_dht_get_external_address (f->dht));
+  g_assert_true (msg.ro);
+  g_assert_true (ep_dht_seems_unreachable (f->dht));
 }
 
 /* One retry, then a timeout; the ID of the transaction is the same. */
@@ -457,6 +505,10 @@ main (int    argc,
               fixture_setup, test_tid_matched_with_address, fixture_teardown);
   g_test_add ("/ep/dht-node/read-only", Fixture, NULL,
               fixture_setup, test_read_only, fixture_teardown);
+  g_test_add ("/ep/dht-node/read-only-until-seen", Fixture, NULL,
+              fixture_setup, test_read_only_until_seen, fixture_teardown);
+  g_test_add ("/ep/dht-node/read-only-until-seen-behind-nat", Fixture, NULL,
+              fixture_setup, test_read_only_until_seen_behind_nat, fixture_teardown);
   g_test_add ("/ep/dht-node/read-only-behind-nat", Fixture, NULL,
               fixture_setup, test_read_only_behind_nat, fixture_teardown);
   g_test_add ("/ep/dht-node/not-read-only-when-seen-as-ourselves", Fixture, NULL,

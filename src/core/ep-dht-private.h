@@ -95,6 +95,7 @@ struct _EpDht
   guint            n_votes_total;
   GSocketAddress  *external;
   gboolean         behind_nat;    /* external is no address of ours: BEP 43 read-only */
+  gboolean         ro_until_seen; /* read-only until the vote shows we are not behind a NAT */
 
   /* Hashes of the newcomers we pinged lately: one ping each, not one per
    * query they send. */

@@ -67,15 +67,15 @@ ep_dht_value_free (EpDhtValue *value)
   g_free (value);
 }
 
-/* BEP 43: read-only when asked to, when the network sees us at an address
- * that is not ours (behind a NAT), or when nobody has reached us unasked
- * for a long while although we know plenty of nodes. */
+/* Whether the network seems unable to reach us unasked: it sees us at an
+ * address that is not ours (behind a NAT), or nobody has reached us
+ * unasked for a long while although we know plenty of nodes. */
 gboolean
-ep_dht_sends_ro (EpDht *self)
+ep_dht_seems_unreachable (EpDht *self)
 {
   gint64 now;
 
-  if (self->read_only || self->behind_nat)
+  if (self->behind_nat)
     return TRUE;
   if (!self->ready)
     return FALSE;
@@ -83,6 +83,16 @@ ep_dht_sends_ro (EpDht *self)
   return now - self->started_at > RO_AFTER
          && now - self->last_unsolicited > RO_AFTER
          && ep_dht_get_n_nodes (self) >= EP_RT_K;
+}
+
+/* BEP 43: read-only when asked to, until the vote on our external address
+ * is in when asked to wait for it, and while we seem unreachable. */
+gboolean
+ep_dht_sends_ro (EpDht *self)
+{
+  if (self->read_only || (self->ro_until_seen && self->external == NULL))
+    return TRUE;
+  return ep_dht_seems_unreachable (self);
 }
 
 /* Signals ---------------------------------------------------------------- */
@@ -671,6 +681,25 @@ ep_dht_set_read_only (EpDht    *self,
     return;
   self->read_only = read_only;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READ_ONLY]);
+}
+
+/**
+ * ep_dht_set_read_only_until_seen:
+ * @until_seen: whether to query read-only (BEP 43) until the vote on our
+ *   external address is in
+ *
+ * For clients, most of which sit behind a NAT: nodes that take us into
+ * their routing tables from our first queries would hand us out in
+ * lookups, where nobody else can reach us, and everyone's lookups would
+ * wait on us. Once the vote shows our own address we answer like any
+ * node; behind a NAT we stay read-only.
+ */
+void
+ep_dht_set_read_only_until_seen (EpDht    *self,
+                                 gboolean  until_seen)
+{
+  g_return_if_fail (EP_IS_DHT (self));
+  self->ro_until_seen = !!until_seen;
 }
 
 void

@@ -149,6 +149,9 @@ void                 ep_dht_set_query_rate       (EpDht                *self,
                                                   double                burst);
 void                 ep_dht_set_read_only        (EpDht                *self,
                                                   gboolean              read_only);
+void                 ep_dht_set_read_only_until_seen (EpDht            *self,
+                                                  gboolean              until_seen);
+gboolean             ep_dht_seems_unreachable    (EpDht                *self);
 /* The penalty box (ep-dht-penalty.c). @id and @address are each nullable,
  * not both: a penalised node is evicted from the routing table and then
  * ignored by its ID and by its address (lookups skip it, it does not get

@@ -104,7 +104,7 @@ find_reachability (EpNode *self)
   GInetSocketAddress *inet;
   guint16 port;
 
-  if (ep_dht_sends_ro (self->dht))
+  if (ep_dht_seems_unreachable (self->dht))
     return EP_PRESENCE_REACHABILITY_NAT;
   if (external == NULL || !G_IS_INET_SOCKET_ADDRESS (external))
     return EP_PRESENCE_REACHABILITY_UNKNOWN;

@@ -518,6 +518,10 @@ ep_node_start_async (EpNode              *self,
     ep_dht_set_query_timeout (self->dht, self->timing.dht_query_timeout_ms);
   if (self->timing.dht_one_address)
     ep_dht_set_max_nodes_per_ip (self->dht, 0);
+  /* Most users sit behind a NAT: no one takes us into a routing table (and
+   * hands us out in lookups, where nobody can reach us) until the vote
+   * shows our own address. */
+  ep_dht_set_read_only_until_seen (self->dht, TRUE);
   dht_state = g_build_filename (self->profile_dir, EP_NODE_DHT_STATE_FILE_NAME, NULL);
   if (g_file_test (dht_state, G_FILE_TEST_EXISTS)
       && !ep_dht_load_state (self->dht, dht_state, &error))
