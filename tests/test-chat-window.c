@@ -175,37 +175,6 @@ press_key (GtkWidget      *widget,
   return handled;
 }
 
-static EpConversation *
-shown_conversation (Fixture *f)
-{
-  return ep_chat_view_get_conversation (EP_CHAT_VIEW (child (f, "chat_view")));
-}
-
-typedef struct
-{
-  Fixture *f;
-  guint    n;
-} NWait;
-
-static gboolean
-conversation_has (gpointer data)
-{
-  NWait *w = data;
-  EpConversation *conversation = shown_conversation (w->f);
-
-  return conversation != NULL
-         && g_list_model_get_n_items (G_LIST_MODEL (conversation)) >= w->n;
-}
-
-static EpMessage *
-nth_message (Fixture *f,
-             guint    i)
-{
-  g_autoptr(EpMessage) message = g_list_model_get_item (G_LIST_MODEL (shown_conversation (f)), i);
-
-  return message;  /* the conversation holds it */
-}
-
 static gboolean
 message_delivered (gpointer data)
 {
@@ -220,19 +189,6 @@ scrolled_to_bottom (gpointer data)
 
   return page > 0 && gtk_adjustment_get_upper (adj) > page
          && gtk_adjustment_get_value (adj) >= gtk_adjustment_get_upper (adj) - page - 8;
-}
-
-static void
-peer_send (Fixture    *f,
-           const char *text)
-{
-  Sends s = { 1, 0 };
-  guint8 app_key[32];
-
-  memcpy (app_key, ep_identity_get_public_key (ep_node_get_identity (f->node)), 32);
-  ep_node_send_message_async (f->peer.node, app_key, text, NULL, on_sent, &s);
-  g_assert_true (spin_until (sends_done, &s, 15));
-  g_assert_cmpuint (s.failed, ==, 0);
 }
 
 static gboolean

@@ -229,37 +229,6 @@ contact_in_state (gpointer data)
   return contact != NULL && (int) ep_contact_get_request_state (contact) == w->state;
 }
 
-static EpConversation *
-shown_conversation (Fixture *f)
-{
-  return ep_chat_view_get_conversation (EP_CHAT_VIEW (child (f, "chat_view")));
-}
-
-typedef struct
-{
-  Fixture *f;
-  guint    n;
-} NWait;
-
-static gboolean
-conversation_has (gpointer data)
-{
-  NWait *w = data;
-  EpConversation *conversation = shown_conversation (w->f);
-
-  return conversation != NULL && g_list_model_get_n_items (G_LIST_MODEL (conversation)) >= w->n;
-}
-
-static EpMessage *
-nth_message (Fixture *f,
-             guint    i)
-{
-  g_autoptr(EpMessage) message = g_list_model_get_item (G_LIST_MODEL (shown_conversation (f)), i);
-
-  return message;  /* the conversation holds it */
-}
-
-
 typedef struct
 {
   EpNode       *node;
