@@ -285,7 +285,6 @@ test_gui_node_chat (void)
   Proc serve = { 0 };
   JsonObject *first;
   Fixture f = { 0 };
-  int status;
 
   if (g_getenv ("EP_NODE") == NULL)
     {
@@ -304,20 +303,12 @@ test_gui_node_chat (void)
 
   f.body = body_node_chat;
   f.profile = g_build_filename (setup.tmp, "app", NULL);
+  setup.f = &f;
   {
-    char *argv[] = { (char *) "encryptedp2p", (char *) "--profile", f.profile,
-                     (char *) "--bind", (char *) "127.0.0.1", (char *) "--port", (char *) "0",
-                     (char *) "--bootstrap", setup.bootstrap,
-                     (char *) "--no-default-bootstrap", (char *) "--no-lan", NULL };
+    const char *extra[] = { "--bootstrap", setup.bootstrap, NULL };
 
-    setup.f = &f;
-    f.app = ep_application_new ();
-    g_signal_connect (f.app, "window-added", G_CALLBACK (on_window_added), &f);
-    status = g_application_run (G_APPLICATION (f.app), G_N_ELEMENTS (argv) - 1, argv);
+    run_app_on_profile (&f, extra);
   }
-  g_assert_cmpint (status, ==, 0);
-  g_assert_true (f.done);
-  g_clear_object (&f.app);
 
   proc_stop (&serve, TRUE);
   rm_rf (setup.tmp);

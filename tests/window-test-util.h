@@ -455,6 +455,36 @@ on_window_added (GtkApplication *app,
   g_idle_add (run_body, f);
 }
 
+/* The app on @f's profile, on loopback with no LAN discovery and no
+ * default bootstrap, plus @extra options; it runs @f's body and quits. */
+static void
+run_app_on_profile (Fixture           *f,
+                    const char * const *extra)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  int status;
+
+  g_ptr_array_add (argv, (char *) "encryptedp2p");
+  g_ptr_array_add (argv, (char *) "--profile");
+  g_ptr_array_add (argv, f->profile);
+  g_ptr_array_add (argv, (char *) "--bind");
+  g_ptr_array_add (argv, (char *) "127.0.0.1");
+  g_ptr_array_add (argv, (char *) "--port");
+  g_ptr_array_add (argv, (char *) "0");
+  g_ptr_array_add (argv, (char *) "--no-default-bootstrap");
+  g_ptr_array_add (argv, (char *) "--no-lan");
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) extra[i]);
+  g_ptr_array_add (argv, NULL);
+
+  f->app = ep_application_new ();
+  g_signal_connect (f->app, "window-added", G_CALLBACK (on_window_added), f);
+  status = g_application_run (G_APPLICATION (f->app), argv->len - 1, (char **) argv->pdata);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (f->done);
+  g_clear_object (&f->app);
+}
+
 static void
 run_app_full (Body        body,
               const char *profile_json,
@@ -462,7 +492,6 @@ run_app_full (Body        body,
 {
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
-  int status;
 
   f.body = body;
   f.tmp = tmp_dir != NULL ? g_strdup (tmp_dir) : g_dir_make_tmp ("ep-window-XXXXXX", &error);
@@ -480,19 +509,7 @@ run_app_full (Body        body,
   test_node_start (&f.peer);
   ep_node_set_name (f.peer.node, "Bob");
 
-  {
-    char *argv[] = { (char *) "encryptedp2p", (char *) "--profile", f.profile,
-                     (char *) "--bind", (char *) "127.0.0.1", (char *) "--port", (char *) "0",
-                     (char *) "--no-default-bootstrap", (char *) "--no-lan", NULL };
-
-    f.app = ep_application_new ();
-    g_signal_connect (f.app, "window-added", G_CALLBACK (on_window_added), &f);
-    status = g_application_run (G_APPLICATION (f.app), G_N_ELEMENTS (argv) - 1, argv);
-  }
-
-  g_assert_cmpint (status, ==, 0);
-  g_assert_true (f.done);
-  g_clear_object (&f.app);
+  run_app_on_profile (&f, NULL);
 
   test_node_clear (&f.peer);
   if (tmp_dir == NULL)
