@@ -29,6 +29,17 @@ def chat(root, name, relay):
     return Chat(os.path.join(root, name), name, extra=["--no-lan", "--relay", relay])
 
 
+def send_delivered(sender, to, text):
+    """Sends text to `to`; returns the message it gets, once the sender saw it delivered."""
+    sender.send(cmd="send", to=to.ready["key"], text=text)
+    mid = sender.expect(lambda e: e["event"] == "status" and e["status"] == "queued", 10,
+                        "queued")["msg_id"]
+    msg = to.expect(lambda e: e["event"] == "message", 30, "message")
+    sender.expect(lambda e: e["event"] == "status" and e["msg_id"] == mid
+                  and e["status"] == "delivered", 30, "delivered")
+    return msg
+
+
 def main():
     print("1..10", flush=True)
     root = tempfile.mkdtemp(prefix="ep-relay-chat-")
@@ -73,21 +84,11 @@ def main():
         ok(pa.get("path") == "relay" and pb.get("path") == "relay",
            "presence says online, path relay, on both sides")
 
-        a.send(cmd="send", to=bkey, text="hello through the relay")
-        mid = a.expect(lambda e: e["event"] == "status" and e["status"] == "queued", 10,
-                       "queued")["msg_id"]
-        msg = b.expect(lambda e: e["event"] == "message", 30, "message")
-        a.expect(lambda e: e["event"] == "status" and e["msg_id"] == mid
-                 and e["status"] == "delivered", 30, "delivered")
+        msg = send_delivered(a, b, "hello through the relay")
         ok(msg["text"] == "hello through the relay" and msg["from"] == akey,
            "A to B: arrives, delivered")
 
-        b.send(cmd="send", to=akey, text="and back")
-        mid = b.expect(lambda e: e["event"] == "status" and e["status"] == "queued", 10,
-                       "queued")["msg_id"]
-        back = a.expect(lambda e: e["event"] == "message", 30, "reply")
-        b.expect(lambda e: e["event"] == "status" and e["msg_id"] == mid
-                 and e["status"] == "delivered", 30, "delivered")
+        back = send_delivered(b, a, "and back")
         ok(back["text"] == "and back" and back["from"] == bkey, "B to A: arrives, delivered")
 
         ok([a.quit(), b.quit()] == [0, 0], "the chats quit cleanly")
