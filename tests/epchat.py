@@ -1,6 +1,7 @@
-# epchat.py — drives `encryptedp2p-node chat` processes over their JSON lines
+# epchat.py — drives `encryptedp2p-node` processes (`chat`, `serve`) over their JSON lines
 #
-# Shared by the tests that run chat processes and by build-aux/take-screenshots.
+# Shared by the tests that run chat processes and by build-aux/take-screenshots,
+# with the TAP helpers those tests print their results with.
 # Standard library only.
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -10,24 +11,31 @@ import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 import time
 
-class Chat:
-    def __init__(self, profile, name, extra=(), prefix=()):
-        self.profile = profile
+
+def node():
+    """The encryptedp2p-node program the tests run."""
+    return os.environ.get("EP_NODE", "encryptedp2p-node")
+
+
+class Proc:
+    """An encryptedp2p-node process that prints one JSON object a line."""
+
+    def __init__(self, args, name, prefix=()):
         self.name = name
         self.proc = subprocess.Popen(
-            list(prefix) + [os.environ.get("EP_NODE", "encryptedp2p-node"), "chat", "--profile", profile, "--no-default-bootstrap",
-             "--bind", "127.0.0.1", "--name", name] + list(extra),
+            list(prefix) + [node()] + list(args),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, bufsize=1)
         self.events = queue.Queue()
         self.seen = []
         self.stderr = []
         threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
-        self.ready = self.expect(lambda e: e["event"] == "ready", 20, "ready")
+        self.err_thread = threading.Thread(target=self._read_err, daemon=True)
+        self.err_thread.start()
 
     def _read(self):
         for line in self.proc.stdout:
@@ -64,14 +72,56 @@ class Chat:
                 return e
             self.seen.append(e)
 
-    def history(self, key, limit=5000):
-        self.send(cmd="history", **{"with": key, "limit": limit})
-        return self.expect(lambda e: e["event"] == "history", 20, "history")["messages"]
-
     def quit(self):
         self.proc.stdin.close()
         return self.proc.wait(timeout=20)
 
+    def stop(self):
+        """SIGTERM; the exit code, once the last lines of stderr are read."""
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=20)
+        self.err_thread.join(timeout=10)
+        return code
+
     def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+
+class Chat(Proc):
+    """`chat` on 127.0.0.1 with no default bootstrap, once it is ready."""
+
+    def __init__(self, profile, name, extra=(), prefix=()):
+        self.profile = profile
+        super().__init__(["chat", "--profile", profile, "--no-default-bootstrap",
+                          "--bind", "127.0.0.1", "--name", name] + list(extra),
+                         name, prefix)
+        self.ready = self.expect(lambda e: e["event"] == "ready", 20, "ready")
+
+    def history(self, key, limit=5000):
+        self.send(cmd="history", **{"with": key, "limit": limit})
+        return self.expect(lambda e: e["event"] == "history", 20, "history")["messages"]
+
+
+tests_run = 0
+
+
+def ok(cond, what):
+    """One TAP result; a failure bails out."""
+    global tests_run
+    tests_run += 1
+    print(("ok" if cond else "not ok") + " %d - %s" % (tests_run, what), flush=True)
+    if not cond:
+        print("Bail out! %s" % what, flush=True)
+        sys.exit(1)
+
+
+def run_tap(main):
+    """Runs main; an AssertionError from an expect() is a TAP bail-out."""
+    try:
+        main()
+    except AssertionError as e:
+        print("not ok - %s" % e, flush=True)
+        print("Bail out!", flush=True)
+        sys.exit(1)

@@ -295,6 +295,18 @@ typedef struct
 } Pair;
 
 static gboolean
+contact_typing (gpointer data)
+{
+  return ep_contact_get_typing (data);
+}
+
+static gboolean
+contact_not_typing (gpointer data)
+{
+  return !ep_contact_get_typing (data);
+}
+
+static gboolean
 pair_connected (gpointer data)
 {
   Pair *p = data;

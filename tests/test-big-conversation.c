@@ -17,12 +17,6 @@
 #define PAGE       EP_CONVERSATION_DEFAULT_PAGE_SIZE
 #define SCROLLS    8
 
-static EpConversation *
-shown_conversation (Fixture *f)
-{
-  return ep_chat_view_get_conversation (EP_CHAT_VIEW (child (f, "chat_view")));
-}
-
 static guint
 n_loaded (Fixture *f)
 {
@@ -36,12 +30,6 @@ has_messages (gpointer data)
 {
   return n_loaded (data) > 0;
 }
-
-typedef struct
-{
-  Fixture *f;
-  guint    n;
-} NWait;
 
 static GtkAdjustment *vadjustment (Fixture *f);
 

@@ -126,31 +126,6 @@ befriend_app (Fixture *f)
   return contact;
 }
 
-static void
-peer_send_text (Fixture    *f,
-                const char *text)
-{
-  Sends s = { 1, 0 };
-  guint8 app_key[32];
-
-  memcpy (app_key, ep_identity_get_public_key (ep_node_get_identity (f->node)), 32);
-  ep_node_send_message_async (f->peer.node, app_key, text, NULL, on_sent, &s);
-  g_assert_true (spin_until (sends_done, &s, 15));
-  g_assert_cmpuint (s.failed, ==, 0);
-}
-
-static gboolean
-contact_typing (gpointer data)
-{
-  return ep_contact_get_typing (data);
-}
-
-static gboolean
-contact_not_typing (gpointer data)
-{
-  return !ep_contact_get_typing (data);
-}
-
 static gboolean
 widget_hidden (gpointer data)
 {
@@ -307,7 +282,7 @@ body_text (Fixture *f)
   chat_view = child (f, "chat_view");
   g_signal_connect (chat_view, "open-link", G_CALLBACK (on_open_link), opened);
 
-  peer_send_text (f, text);
+  peer_send (f, text);
   wait_label (chat_view, "Look <b>here</b>");
   label = message_label (f, "Look <b>here</b>");
 
@@ -513,7 +488,7 @@ body_remove (Fixture *f)
 
   befriend_app (f);
   contacts = ep_node_get_contacts (f->node);
-  peer_send_text (f, "something to forget");
+  peer_send (f, "something to forget");
   wait_label (child (f, "chat_view"), "something to forget");
   g_assert_cmpuint (stored_messages (f), ==, 1);
 

@@ -8,85 +8,9 @@
 
 #include "config.h"
 
-#include <json-glib/json-glib.h>
-
 #include "window-test-util.h"
 
 /* ---- a request from the peer, messages both ways, a notification ---------- */
-
-typedef struct
-{
-  GSubprocess      *process;
-  GDataInputStream *out;
-  GOutputStream    *in;
-  GPtrArray        *events;     /* JsonObject */
-  GCancellable     *cancellable;
-  gboolean          reading;    /* a line is being read */
-} FakeServer;
-
-static void read_event (FakeServer *server);
-
-static void
-on_event_line (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  FakeServer *server = user_data;
-  g_autofree char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
-                                                                result, NULL, NULL);
-  g_autoptr(JsonParser) parser = NULL;
-
-  server->reading = FALSE;
-  if (line == NULL || g_cancellable_is_cancelled (server->cancellable))
-    return;
-  parser = json_parser_new ();
-  g_assert_true (json_parser_load_from_data (parser, line, -1, NULL));
-  g_ptr_array_add (server->events, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
-  read_event (server);
-}
-
-static void
-read_event (FakeServer *server)
-{
-  server->reading = TRUE;
-  g_data_input_stream_read_line_async (server->out, G_PRIORITY_DEFAULT, server->cancellable,
-                                       on_event_line, server);
-}
-
-typedef struct
-{
-  FakeServer *server;
-  const char *event;
-} EventWait;
-
-static JsonObject *
-find_event (FakeServer *server,
-            const char *event)
-{
-  for (guint i = 0; i < server->events->len; i++)
-    if (g_strcmp0 (json_object_get_string_member (server->events->pdata[i], "event"), event) == 0)
-      return server->events->pdata[i];
-  return NULL;
-}
-
-static gboolean
-has_event (gpointer data)
-{
-  EventWait *w = data;
-
-  return find_event (w->server, w->event) != NULL;
-}
-
-static JsonObject *
-wait_event (FakeServer *server,
-            const char *event)
-{
-  EventWait w = { server, event };
-
-  if (!spin_until (has_event, &w, 15))
-    g_error ("the notification server saw no “%s”", event);
-  return find_event (server, event);
-}
 
 /* Notify is answered asynchronously; the app learns the server's id for the
  * notification only then, and can only withdraw it after that. A call on
@@ -107,45 +31,23 @@ server_round_trip (void)
     g_main_context_iteration (NULL, FALSE);
 }
 
-static void
-fake_server_start (FakeServer *server)
+/* The first call of @event the notification server reported. */
+static JsonObject *
+server_event (Proc       *server,
+              const char *event)
 {
-  g_autoptr(GError) error = NULL;
+  return find_event (server, "event", event, NULL, NULL);
+}
+
+/* fake-notifications.py, once it owns the name. */
+static void
+fake_server_start (Proc *server)
+{
   g_autofree char *script = g_test_build_filename (G_TEST_DIST, "fake-notifications.py", NULL);
+  const char *argv[] = { "/usr/bin/python3", script, NULL };
 
-  server->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  server->cancellable = g_cancellable_new ();
-  server->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
-                                      &error, "/usr/bin/python3", script, NULL);
-  g_assert_no_error (error);
-  server->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
-  server->in = g_subprocess_get_stdin_pipe (server->process);
-  read_event (server);
-  wait_event (server, "ready");
-}
-
-static gboolean
-not_reading (gpointer data)
-{
-  return !((FakeServer *) data)->reading;
-}
-
-static void
-fake_server_stop (FakeServer *server)
-{
-  g_autoptr(GError) error = NULL;
-
-  /* Closing its stdin ends it; wait for that, bounded. The read under way
-   * must end before @server goes away. */
-  g_output_stream_close (server->in, NULL, NULL);
-  g_cancellable_cancel (server->cancellable);
-  g_assert_true (spin_until (not_reading, server, 15));
-  g_clear_object (&server->cancellable);
-  g_clear_pointer (&server->events, g_ptr_array_unref);
-  g_subprocess_wait (server->process, NULL, &error);
-  g_assert_no_error (error);
-  g_clear_object (&server->out);
-  g_clear_object (&server->process);
+  proc_start (server, argv, FALSE);
+  wait_event (server, "event", "ready", NULL, NULL);
 }
 
 /* What the composer's key controller says about a key press. */
@@ -175,37 +77,6 @@ press_key (GtkWidget      *widget,
   return handled;
 }
 
-static EpConversation *
-shown_conversation (Fixture *f)
-{
-  return ep_chat_view_get_conversation (EP_CHAT_VIEW (child (f, "chat_view")));
-}
-
-typedef struct
-{
-  Fixture *f;
-  guint    n;
-} NWait;
-
-static gboolean
-conversation_has (gpointer data)
-{
-  NWait *w = data;
-  EpConversation *conversation = shown_conversation (w->f);
-
-  return conversation != NULL
-         && g_list_model_get_n_items (G_LIST_MODEL (conversation)) >= w->n;
-}
-
-static EpMessage *
-nth_message (Fixture *f,
-             guint    i)
-{
-  g_autoptr(EpMessage) message = g_list_model_get_item (G_LIST_MODEL (shown_conversation (f)), i);
-
-  return message;  /* the conversation holds it */
-}
-
 static gboolean
 message_delivered (gpointer data)
 {
@@ -222,19 +93,6 @@ scrolled_to_bottom (gpointer data)
          && gtk_adjustment_get_value (adj) >= gtk_adjustment_get_upper (adj) - page - 8;
 }
 
-static void
-peer_send (Fixture    *f,
-           const char *text)
-{
-  Sends s = { 1, 0 };
-  guint8 app_key[32];
-
-  memcpy (app_key, ep_identity_get_public_key (ep_node_get_identity (f->node)), 32);
-  ep_node_send_message_async (f->peer.node, app_key, text, NULL, on_sent, &s);
-  g_assert_true (spin_until (sends_done, &s, 15));
-  g_assert_cmpuint (s.failed, ==, 0);
-}
-
 static gboolean
 window_visible (gpointer data)
 {
@@ -244,13 +102,13 @@ window_visible (gpointer data)
 static gboolean
 notification_closed (gpointer data)
 {
-  return find_event (data, "close") != NULL;
+  return server_event (data, "close") != NULL;
 }
 
 static void
 body_request_and_chat (Fixture *f)
 {
-  FakeServer server = { 0 };
+  Proc server = { 0 };
   g_autoptr(GError) error = NULL;
   const char *app_id;
   EpContactList *contacts;
@@ -280,7 +138,7 @@ body_request_and_chat (Fixture *f)
   wait_label (child (f, "contact_view"), "Bob");
   wait_label (child (f, "contact_view"), "Wants to be your contact");
   /* The request was not in view: a notification says so. */
-  notify = wait_event (&server, "notify");
+  notify = wait_event (&server, "event", "notify", NULL, NULL);
   g_assert_cmpstr (json_object_get_string_member (notify, "summary"), ==,
                    "Bob wants to be your contact");
   g_assert_cmpstr (json_object_get_string_member (notify, "body"), ==, "it is Bob, add me");
@@ -293,7 +151,7 @@ body_request_and_chat (Fixture *f)
                    ==, "it is Bob, add me");
   /* Opening the request withdrew its notification. */
   g_assert_true (spin_until (notification_closed, &server, 15));
-  g_assert_cmpint (json_object_get_int_member (find_event (&server, "close"), "id"), ==,
+  g_assert_cmpint (json_object_get_int_member (server_event (&server, "close"), "id"), ==,
                    json_object_get_int_member (notify, "id"));
   g_ptr_array_set_size (server.events, 0);
   click (child (f, "accept_button"));
@@ -360,13 +218,13 @@ body_request_and_chat (Fixture *f)
   wait_label (child (f, "contact_view"), "three from Alice");
 
   /* Nothing was worth a notification so far: the chat was in view. */
-  g_assert_null (find_event (&server, "notify"));
+  g_assert_null (server_event (&server, "notify"));
 
   /* Away from the chat, a message brings a notification and an unread count. */
   ep_window_open_chat (f->window, NULL);
   g_assert_cmpstr (page_of (f, "content_stack"), ==, "none");
   peer_send (f, "four from Bob");
-  notify = wait_event (&server, "notify");
+  notify = wait_event (&server, "event", "notify", NULL, NULL);
   g_assert_cmpstr (json_object_get_string_member (notify, "summary"), ==, "Bob");
   g_assert_cmpstr (json_object_get_string_member (notify, "body"), ==, "four from Bob");
   server_round_trip ();
@@ -389,7 +247,7 @@ body_request_and_chat (Fixture *f)
   g_assert_cmpuint (ep_contact_get_unread_count (contact), ==, 0);
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (f->window)), ==, "EncryptedP2P");
   g_assert_true (spin_until (notification_closed, &server, 15));
-  g_assert_cmpint (json_object_get_int_member (find_event (&server, "close"), "id"), ==,
+  g_assert_cmpint (json_object_get_int_member (server_event (&server, "close"), "id"), ==,
                    json_object_get_int_member (notify, "id"));
   n.n = 4;
   g_assert_true (spin_until (conversation_has, &n, 15));
@@ -404,7 +262,7 @@ body_request_and_chat (Fixture *f)
     ep_window_open_chat (f->window, NULL);
     g_ptr_array_set_size (server.events, 0);
     peer_send (f, "five, private");
-    notify = wait_event (&server, "notify");
+    notify = wait_event (&server, "event", "notify", NULL, NULL);
     g_assert_cmpstr (json_object_get_string_member (notify, "summary"), ==, "Bob");
     g_assert_cmpstr (json_object_get_string_member (notify, "body"), ==, "New message");
 
@@ -413,7 +271,7 @@ body_request_and_chat (Fixture *f)
     peer_send (f, "six, quiet");
     wait_label (child (f, "contact_view"), "six, quiet");
     server_round_trip ();
-    g_assert_null (find_event (&server, "notify"));
+    g_assert_null (server_event (&server, "notify"));
 
     g_settings_reset (settings, "notifications");
     g_settings_reset (settings, "notification-previews");
@@ -472,7 +330,7 @@ body_request_and_chat (Fixture *f)
     g_assert_false (gtk_widget_get_visible (GTK_WIDGET (f->window)));
     g_ptr_array_set_size (server.events, 0);
     peer_send (f, "seven, while away");
-    notify = wait_event (&server, "notify");
+    notify = wait_event (&server, "event", "notify", NULL, NULL);
     g_assert_cmpstr (json_object_get_string_member (notify, "body"), ==, "seven, while away");
     server_round_trip ();
     invoke_again = g_strdup_printf ("invoke %" G_GINT64_FORMAT " default\n",
@@ -485,7 +343,7 @@ body_request_and_chat (Fixture *f)
     g_settings_reset (settings, "run-in-background");
   }
 
-  fake_server_stop (&server);
+  proc_stop (&server, FALSE);
 }
 
 static void

@@ -18,21 +18,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from epchat import Chat  # noqa: E402
+from epchat import Chat, ok, run_tap  # noqa: E402
 
 TOTAL = 1000
-
-tests_run = 0
-
-
-def ok(cond, what):
-    global tests_run
-    tests_run += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (tests_run, what), flush=True)
-    if not cond:
-        print("Bail out! %s" % what, flush=True)
-        sys.exit(1)
-
 
 def main():
     print("1..22", flush=True)
@@ -182,9 +170,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError as e:
-        print("not ok - %s" % e, flush=True)
-        print("Bail out!", flush=True)
-        sys.exit(1)
+    run_tap(main)

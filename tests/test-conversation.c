@@ -5,7 +5,7 @@
 
 #include <sqlite3.h>
 
-#include "store-helpers.h"
+#include "history-helpers.h"
 
 #define BIG_HISTORY 100000
 #define PAGE 50
@@ -116,21 +116,6 @@ load_older (EpConversation *conversation)
   return added;
 }
 
-/* seal(text): the store's body format, nonce ‖ MAC ‖ ciphertext. */
-static void
-sql_seal (sqlite3_context  *context,
-          int               argc,
-          sqlite3_value   **argv)
-{
-  const guint8 *text = sqlite3_value_text (argv[0]);
-  gsize len = (gsize) sqlite3_value_bytes (argv[0]);
-  guint8 *body = sqlite3_malloc64 (24 + 16 + len);
-
-  randombytes_buf (body, 24);
-  crypto_secretbox_easy (body + 24, text, len, body, at_rest);
-  sqlite3_result_blob64 (context, body, 24 + 16 + len, sqlite3_free);
-}
-
 /* Writes a long history straight into the file, the way years of use
  * would have left it, in one statement: every third message ours, the
  * rest Alice's, stamped 1 to @n. The ids share long prefixes, as a
@@ -140,11 +125,14 @@ fill_history (const char *dir,
               guint       n)
 {
   g_autofree char *path = g_build_filename (dir, "store.sqlite", NULL);
+  HistorySealKey seal;
   sqlite3 *db = NULL;
   sqlite3_stmt *stmt = NULL;
 
+  G_STATIC_ASSERT (sizeof seal.key == sizeof at_rest);
+  memcpy (seal.key, at_rest, sizeof seal.key);
   g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_create_function (db, "seal", 1, SQLITE_UTF8, NULL, sql_seal,
+  g_assert_cmpint (sqlite3_create_function (db, "seal", 1, SQLITE_UTF8, &seal, history_sql_seal,
                                             NULL, NULL), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_prepare_v2 (db,
     "WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?3)"

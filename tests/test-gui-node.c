@@ -13,188 +13,9 @@
 
 #include "config.h"
 
-#include <json-glib/json-glib.h>
-#include <signal.h>
-#include <sys/prctl.h>
-
 #include "window-test-util.h"
 
 #define WAIT 40
-
-/* A child process speaking JSON lines on stdout. */
-typedef struct
-{
-  GSubprocess      *process;
-  GDataInputStream *out;
-  GOutputStream    *in;
-  GPtrArray        *events;     /* JsonObject */
-  GCancellable     *cancellable;
-  gboolean          reading;
-  gboolean          eof;
-} Proc;
-
-static void proc_read (Proc *proc);
-
-static void
-on_line (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Proc *proc = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
-                                                                result, NULL, &error);
-  g_autoptr(JsonParser) parser = NULL;
-
-  proc->reading = FALSE;
-  if (line == NULL)
-    {
-      proc->eof = TRUE;
-      return;
-    }
-  /* Events are objects, one a line; GLib's debug messages may be in
-   * between (G_MESSAGES_DEBUG). */
-  parser = json_parser_new ();
-  if (line[0] == '{')
-    {
-      g_assert_true (json_parser_load_from_data (parser, line, -1, NULL));
-      g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
-      g_ptr_array_add (proc->events,
-                       json_object_ref (json_node_get_object (json_parser_get_root (parser))));
-    }
-  proc_read (proc);
-}
-
-static void
-proc_read (Proc *proc)
-{
-  proc->reading = TRUE;
-  g_data_input_stream_read_line_async (proc->out, G_PRIORITY_DEFAULT, proc->cancellable,
-                                       on_line, proc);
-}
-
-/* A test that fails takes its children with it. */
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void
-proc_start (Proc               *proc,
-            const char * const *argv,
-            gboolean            quiet)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                               | (quiet ? G_SUBPROCESS_FLAGS_STDERR_SILENCE : 0));
-
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  proc->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  proc->cancellable = g_cancellable_new ();
-  proc->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-  g_assert_no_error (error);
-  proc->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc->process));
-  proc->in = g_subprocess_get_stdin_pipe (proc->process);
-  proc_read (proc);
-}
-
-typedef struct
-{
-  Proc       *proc;
-  const char *member;   /* NULL: any event */
-  const char *value;
-  const char *member2;
-  const char *value2;
-} EventWait;
-
-static gboolean
-matches (JsonObject *event,
-         const char *member,
-         const char *value)
-{
-  return member == NULL
-         || (json_object_has_member (event, member)
-             && g_strcmp0 (json_object_get_string_member (event, member), value) == 0);
-}
-
-static JsonObject *
-find_event (EventWait *w)
-{
-  for (guint i = 0; i < w->proc->events->len; i++)
-    if (matches (w->proc->events->pdata[i], w->member, w->value)
-        && matches (w->proc->events->pdata[i], w->member2, w->value2))
-      return w->proc->events->pdata[i];
-  return NULL;
-}
-
-static gboolean
-has_event (gpointer data)
-{
-  return find_event (data) != NULL || ((EventWait *) data)->proc->eof;
-}
-
-/* The first event whose @member is @value (and @member2 @value2). */
-static JsonObject *
-wait_event (Proc       *proc,
-            const char *member,
-            const char *value,
-            const char *member2,
-            const char *value2)
-{
-  EventWait w = { proc, member, value, member2, value2 };
-  JsonObject *event;
-
-  spin_until (has_event, &w, WAIT);
-  event = find_event (&w);
-  if (event == NULL)
-    g_error ("no event with %s %s %s %s", member, value, member2 ? member2 : "",
-             value2 ? value2 : "");
-  return event;
-}
-
-static void
-proc_command (Proc       *proc,
-              JsonObject *command)
-{
-  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), command);
-  g_autofree char *json = json_to_string (node, FALSE);
-  g_autofree char *line = g_strconcat (json, "\n", NULL);
-
-  g_assert_true (g_output_stream_write_all (proc->in, line, strlen (line), NULL, NULL, NULL));
-  g_assert_true (g_output_stream_flush (proc->in, NULL, NULL));
-}
-
-static gboolean
-proc_exited (gpointer data)
-{
-  Proc *proc = data;
-
-  return proc->eof && !proc->reading;
-}
-
-/* Closing stdin ends a chat process; a serve process gets SIGTERM. Both
- * bounded; a process still there after that is killed. */
-static void
-proc_stop (Proc     *proc,
-           gboolean  terminate)
-{
-  g_output_stream_close (proc->in, NULL, NULL);
-  if (terminate)
-    g_subprocess_send_signal (proc->process, SIGTERM);
-  if (!spin_until (proc_exited, proc, 15))
-    {
-      g_subprocess_force_exit (proc->process);
-      g_cancellable_cancel (proc->cancellable);
-      g_assert_true (spin_until (proc_exited, proc, 5) || !proc->reading);
-    }
-  g_assert_true (g_subprocess_wait (proc->process, NULL, NULL));
-  g_clear_object (&proc->cancellable);
-  g_clear_pointer (&proc->events, g_ptr_array_unref);
-  g_clear_object (&proc->out);
-  g_clear_object (&proc->process);
-}
 
 /* ---- the test ------------------------------------------------------------- */
 
@@ -228,37 +49,6 @@ contact_in_state (gpointer data)
 
   return contact != NULL && (int) ep_contact_get_request_state (contact) == w->state;
 }
-
-static EpConversation *
-shown_conversation (Fixture *f)
-{
-  return ep_chat_view_get_conversation (EP_CHAT_VIEW (child (f, "chat_view")));
-}
-
-typedef struct
-{
-  Fixture *f;
-  guint    n;
-} NWait;
-
-static gboolean
-conversation_has (gpointer data)
-{
-  NWait *w = data;
-  EpConversation *conversation = shown_conversation (w->f);
-
-  return conversation != NULL && g_list_model_get_n_items (G_LIST_MODEL (conversation)) >= w->n;
-}
-
-static EpMessage *
-nth_message (Fixture *f,
-             guint    i)
-{
-  g_autoptr(EpMessage) message = g_list_model_get_item (G_LIST_MODEL (shown_conversation (f)), i);
-
-  return message;  /* the conversation holds it */
-}
-
 
 typedef struct
 {
@@ -495,7 +285,6 @@ test_gui_node_chat (void)
   Proc serve = { 0 };
   JsonObject *first;
   Fixture f = { 0 };
-  int status;
 
   if (g_getenv ("EP_NODE") == NULL)
     {
@@ -508,32 +297,18 @@ test_gui_node_chat (void)
   /* The only DHT node anyone bootstraps from, on loopback. */
   /* Its statistics every few seconds would fill the log. */
   proc_start (&serve, serve_argv, TRUE);
-  {
-    EventWait w = { &serve, NULL, NULL, NULL, NULL };
-
-    g_assert_true (spin_until (has_event, &w, WAIT));
-    first = find_event (&w);
-    g_assert_nonnull (first);
-  }
+  first = wait_event (&serve, NULL, NULL, NULL, NULL);
   setup.bootstrap = g_strdup_printf ("127.0.0.1:%" G_GINT64_FORMAT,
                                      json_object_get_int_member (first, "port"));
 
   f.body = body_node_chat;
   f.profile = g_build_filename (setup.tmp, "app", NULL);
+  setup.f = &f;
   {
-    char *argv[] = { (char *) "encryptedp2p", (char *) "--profile", f.profile,
-                     (char *) "--bind", (char *) "127.0.0.1", (char *) "--port", (char *) "0",
-                     (char *) "--bootstrap", setup.bootstrap,
-                     (char *) "--no-default-bootstrap", (char *) "--no-lan", NULL };
+    const char *extra[] = { "--bootstrap", setup.bootstrap, NULL };
 
-    setup.f = &f;
-    f.app = ep_application_new ();
-    g_signal_connect (f.app, "window-added", G_CALLBACK (on_window_added), &f);
-    status = g_application_run (G_APPLICATION (f.app), G_N_ELEMENTS (argv) - 1, argv);
+    run_app_on_profile (&f, extra);
   }
-  g_assert_cmpint (status, ==, 0);
-  g_assert_true (f.done);
-  g_clear_object (&f.app);
 
   proc_stop (&serve, TRUE);
   rm_rf (setup.tmp);

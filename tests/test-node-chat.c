@@ -23,18 +23,6 @@ short_typing (TestNode *t)
   ep_node_set_timing (t->node, &timing);
 }
 
-static gboolean
-contact_typing (gpointer data)
-{
-  return ep_contact_get_typing (data);
-}
-
-static gboolean
-contact_not_typing (gpointer data)
-{
-  return !ep_contact_get_typing (data);
-}
-
 typedef struct
 {
   TestNode *t;

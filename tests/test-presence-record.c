@@ -66,6 +66,23 @@ endpoints_new (const char *first,
   return endpoints;
 }
 
+/* As many loopback endpoints as a record carries: IPv4 ports from 1000,
+ * IPv6 ports from 2000. */
+static void
+add_most_endpoints (GPtrArray *endpoints)
+{
+  for (guint i = 0; i < EP_PRESENCE_MAX_V4; i++)
+    {
+      g_autoptr(GInetAddress) a = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+      g_ptr_array_add (endpoints, g_inet_socket_address_new (a, (guint16) (1000 + i)));
+    }
+  for (guint i = 0; i < EP_PRESENCE_MAX_V6; i++)
+    {
+      g_autoptr(GInetAddress) a = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+      g_ptr_array_add (endpoints, g_inet_socket_address_new (a, (guint16) (2000 + i)));
+    }
+}
+
 static EpPresenceRecord *
 make_record (EpIdentity *identity,
              gint64      seq_us,
@@ -616,16 +633,7 @@ test_presence_size_limit (void)
   g_assert_cmpint (check_custom_v (identity, v->data, v->len), ==, EP_PRESENCE_REJECT_MALFORMED);
 
   /* The most endpoints we publish fit well within the limit… */
-  for (guint i = 0; i < EP_PRESENCE_MAX_V4; i++)
-    {
-      g_autoptr(GInetAddress) a = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-      g_ptr_array_add (many, g_inet_socket_address_new (a, (guint16) (1000 + i)));
-    }
-  for (guint i = 0; i < EP_PRESENCE_MAX_V6; i++)
-    {
-      g_autoptr(GInetAddress) a = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
-      g_ptr_array_add (many, g_inet_socket_address_new (a, (guint16) (2000 + i)));
-    }
+  add_most_endpoints (many);
   encoded = ep_presence_value_encode (ep_identity_get_static_public_key (identity), many,
                                       NOW, NOW + 60, &error);
   g_assert_no_error (error);
@@ -835,16 +843,7 @@ test_presence_relays (void)
   memset (k2, 0x22, 32);
   g_ptr_array_add (relays, ep_presence_relay_new (k1, two->pdata[0]));
   g_ptr_array_add (relays, ep_presence_relay_new (k2, two->pdata[1]));
-  for (guint i = 0; i < EP_PRESENCE_MAX_V4; i++)
-    {
-      g_autoptr(GInetAddress) a = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-      g_ptr_array_add (many, g_inet_socket_address_new (a, (guint16) (1000 + i)));
-    }
-  for (guint i = 0; i < EP_PRESENCE_MAX_V6; i++)
-    {
-      g_autoptr(GInetAddress) a = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
-      g_ptr_array_add (many, g_inet_socket_address_new (a, (guint16) (2000 + i)));
-    }
+  add_most_endpoints (many);
 
   ep_hlc_init (&hlc, 0, fake_clock, &clock);
   record = ep_presence_record_new_signed_full (identity, &hlc, many, relays,

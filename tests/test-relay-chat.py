@@ -12,102 +12,32 @@
 #
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-import json
 import os
-import queue
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 
-NODE = os.environ.get("EP_NODE", "encryptedp2p-node")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from epchat import Chat, Proc, node, ok, run_tap  # noqa: E402
+
 NET = ["--no-default-bootstrap", "--bind", "127.0.0.1"]
-
-tests_run = 0
-
-
-def ok(cond, what):
-    global tests_run
-    tests_run += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (tests_run, what), flush=True)
-    if not cond:
-        print("Bail out! %s" % what, flush=True)
-        sys.exit(1)
-
-
-class Proc:
-    def __init__(self, args, name):
-        self.name = name
-        self.proc = subprocess.Popen([NODE] + args, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, bufsize=1)
-        self.events = queue.Queue()
-        self.seen = []
-        self.stderr = []
-        threading.Thread(target=self._read, daemon=True).start()
-        self.err_thread = threading.Thread(target=self._read_err, daemon=True)
-        self.err_thread.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.events.put(json.loads(line))
-        self.events.put(None)
-
-    def _read_err(self):
-        for line in self.proc.stderr:
-            self.stderr.append(line)
-
-    def send(self, **cmd):
-        self.proc.stdin.write(json.dumps(cmd) + "\n")
-        self.proc.stdin.flush()
-
-    def expect(self, pred, timeout, what):
-        """The first event (seen or new) matching pred; it is taken."""
-        for i, e in enumerate(self.seen):
-            if pred(e):
-                return self.seen.pop(i)
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("%s: no %s within %ss; stderr: %s"
-                                     % (self.name, what, timeout, "".join(self.stderr)[-2000:]))
-            try:
-                e = self.events.get(timeout=left)
-            except queue.Empty:
-                continue
-            if e is None:
-                raise AssertionError("%s exited waiting for %s: %s"
-                                     % (self.name, what, "".join(self.stderr)[-2000:]))
-            if pred(e):
-                return e
-            self.seen.append(e)
-
-    def quit(self):
-        self.proc.stdin.close()
-        return self.proc.wait(timeout=20)
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(timeout=20)
-        self.err_thread.join(timeout=10)   # its last lines read
-        return code
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
 
 
 def chat(root, name, relay):
-    c = Proc(["chat", "--profile", os.path.join(root, name), "--no-lan", "--name", name,
-              "--relay", relay] + NET, name)
-    c.ready = c.expect(lambda e: e["event"] == "ready", 20, "ready")
-    return c
+    return Chat(os.path.join(root, name), name, extra=["--no-lan", "--relay", relay])
+
+
+def send_delivered(sender, to, text):
+    """Sends text to `to`; returns the message it gets, once the sender saw it delivered."""
+    sender.send(cmd="send", to=to.ready["key"], text=text)
+    mid = sender.expect(lambda e: e["event"] == "status" and e["status"] == "queued", 10,
+                        "queued")["msg_id"]
+    msg = to.expect(lambda e: e["event"] == "message", 30, "message")
+    sender.expect(lambda e: e["event"] == "status" and e["msg_id"] == mid
+                  and e["status"] == "delivered", 30, "delivered")
+    return msg
 
 
 def main():
@@ -115,7 +45,7 @@ def main():
     root = tempfile.mkdtemp(prefix="ep-relay-chat-")
     procs = []
     try:
-        bad = subprocess.run([NODE, "chat", "--profile", os.path.join(root, "bad"), "--relay",
+        bad = subprocess.run([node(), "chat", "--profile", os.path.join(root, "bad"), "--relay",
                               "nothex@127.0.0.1:1"] + NET, stdin=subprocess.DEVNULL,
                              capture_output=True, text=True, timeout=20)
         ok(bad.returncode == 2 and "KEYHEX@HOST:PORT" in bad.stderr,
@@ -154,21 +84,11 @@ def main():
         ok(pa.get("path") == "relay" and pb.get("path") == "relay",
            "presence says online, path relay, on both sides")
 
-        a.send(cmd="send", to=bkey, text="hello through the relay")
-        mid = a.expect(lambda e: e["event"] == "status" and e["status"] == "queued", 10,
-                       "queued")["msg_id"]
-        msg = b.expect(lambda e: e["event"] == "message", 30, "message")
-        a.expect(lambda e: e["event"] == "status" and e["msg_id"] == mid
-                 and e["status"] == "delivered", 30, "delivered")
+        msg = send_delivered(a, b, "hello through the relay")
         ok(msg["text"] == "hello through the relay" and msg["from"] == akey,
            "A to B: arrives, delivered")
 
-        b.send(cmd="send", to=akey, text="and back")
-        mid = b.expect(lambda e: e["event"] == "status" and e["status"] == "queued", 10,
-                       "queued")["msg_id"]
-        back = a.expect(lambda e: e["event"] == "message", 30, "reply")
-        b.expect(lambda e: e["event"] == "status" and e["msg_id"] == mid
-                 and e["status"] == "delivered", 30, "delivered")
+        back = send_delivered(b, a, "and back")
         ok(back["text"] == "and back" and back["from"] == bkey, "B to A: arrives, delivered")
 
         ok([a.quit(), b.quit()] == [0, 0], "the chats quit cleanly")
@@ -196,9 +116,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError as e:
-        print("not ok - %s" % e, flush=True)
-        print("Bail out!", flush=True)
-        sys.exit(1)
+    run_tap(main)

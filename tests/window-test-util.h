@@ -11,6 +11,10 @@
 
 #pragma once
 
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <sys/prctl.h>
+
 #include "node-test-util.h"
 
 #include "ep-add-contact-window.h"
@@ -197,6 +201,237 @@ hint_both (Fixture *f)
   ep_node_add_peer_address (f->node, f->peer.key, to_peer);
 }
 
+/* The peer sends @text to the app, and it is sent. */
+static void
+peer_send (Fixture    *f,
+           const char *text)
+{
+  Sends s = { 1, 0 };
+  guint8 app_key[32];
+
+  memcpy (app_key, ep_identity_get_public_key (ep_node_get_identity (f->node)), 32);
+  ep_node_send_message_async (f->peer.node, app_key, text, NULL, on_sent, &s);
+  g_assert_true (spin_until (sends_done, &s, 15));
+  g_assert_cmpuint (s.failed, ==, 0);
+}
+
+static EpConversation *
+shown_conversation (Fixture *f)
+{
+  return ep_chat_view_get_conversation (EP_CHAT_VIEW (child (f, "chat_view")));
+}
+
+typedef struct
+{
+  Fixture *f;
+  guint    n;
+} NWait;
+
+static gboolean
+conversation_has (gpointer data)
+{
+  NWait *w = data;
+  EpConversation *conversation = shown_conversation (w->f);
+
+  return conversation != NULL
+         && g_list_model_get_n_items (G_LIST_MODEL (conversation)) >= w->n;
+}
+
+static EpMessage *
+nth_message (Fixture *f,
+             guint    i)
+{
+  g_autoptr(EpMessage) message = g_list_model_get_item (G_LIST_MODEL (shown_conversation (f)), i);
+
+  return message;  /* the conversation holds it */
+}
+
+/* ---- a child process speaking JSON lines on stdout ----------------------- */
+
+#define PROC_WAIT 40
+
+typedef struct
+{
+  GSubprocess      *process;
+  GDataInputStream *out;
+  GOutputStream    *in;
+  GPtrArray        *events;     /* JsonObject */
+  GCancellable     *cancellable;
+  gboolean          reading;
+  gboolean          eof;
+} Proc;
+
+static void proc_read (Proc *proc);
+
+static void
+on_line (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Proc *proc = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = g_data_input_stream_read_line_finish (G_DATA_INPUT_STREAM (source),
+                                                                result, NULL, &error);
+  g_autoptr(JsonParser) parser = NULL;
+
+  proc->reading = FALSE;
+  if (line == NULL)
+    {
+      proc->eof = TRUE;
+      return;
+    }
+  /* Events are objects, one a line; GLib's debug messages may be in
+   * between (G_MESSAGES_DEBUG). */
+  parser = json_parser_new ();
+  if (line[0] == '{')
+    {
+      g_assert_true (json_parser_load_from_data (parser, line, -1, NULL));
+      g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+      g_ptr_array_add (proc->events,
+                       json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+    }
+  proc_read (proc);
+}
+
+static void
+proc_read (Proc *proc)
+{
+  proc->reading = TRUE;
+  g_data_input_stream_read_line_async (proc->out, G_PRIORITY_DEFAULT, proc->cancellable,
+                                       on_line, proc);
+}
+
+/* A test that fails takes its children with it. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static void
+proc_start (Proc               *proc,
+            const char * const *argv,
+            gboolean            quiet)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                               | (quiet ? G_SUBPROCESS_FLAGS_STDERR_SILENCE : 0));
+
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  proc->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  proc->cancellable = g_cancellable_new ();
+  proc->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  proc->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc->process));
+  proc->in = g_subprocess_get_stdin_pipe (proc->process);
+  proc_read (proc);
+}
+
+typedef struct
+{
+  Proc       *proc;
+  const char *member;   /* NULL: any event */
+  const char *value;
+  const char *member2;
+  const char *value2;
+} EventWait;
+
+static gboolean
+matches (JsonObject *event,
+         const char *member,
+         const char *value)
+{
+  return member == NULL
+         || (json_object_has_member (event, member)
+             && g_strcmp0 (json_object_get_string_member (event, member), value) == 0);
+}
+
+/* The first event whose @member is @value (and @member2 @value2), if any. */
+static JsonObject *
+find_event (Proc       *proc,
+            const char *member,
+            const char *value,
+            const char *member2,
+            const char *value2)
+{
+  for (guint i = 0; i < proc->events->len; i++)
+    if (matches (proc->events->pdata[i], member, value)
+        && matches (proc->events->pdata[i], member2, value2))
+      return proc->events->pdata[i];
+  return NULL;
+}
+
+static gboolean
+has_event (gpointer data)
+{
+  EventWait *w = data;
+
+  return find_event (w->proc, w->member, w->value, w->member2, w->value2) != NULL
+         || w->proc->eof;
+}
+
+/* The same, waited for. */
+static JsonObject *
+wait_event (Proc       *proc,
+            const char *member,
+            const char *value,
+            const char *member2,
+            const char *value2)
+{
+  EventWait w = { proc, member, value, member2, value2 };
+  JsonObject *event;
+
+  spin_until (has_event, &w, PROC_WAIT);
+  event = find_event (proc, member, value, member2, value2);
+  if (event == NULL)
+    g_error ("no event with %s %s %s %s", member, value, member2 ? member2 : "",
+             value2 ? value2 : "");
+  return event;
+}
+
+static void
+proc_command (Proc       *proc,
+              JsonObject *command)
+{
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), command);
+  g_autofree char *json = json_to_string (node, FALSE);
+  g_autofree char *line = g_strconcat (json, "\n", NULL);
+
+  g_assert_true (g_output_stream_write_all (proc->in, line, strlen (line), NULL, NULL, NULL));
+  g_assert_true (g_output_stream_flush (proc->in, NULL, NULL));
+}
+
+static gboolean
+proc_exited (gpointer data)
+{
+  Proc *proc = data;
+
+  return proc->eof && !proc->reading;
+}
+
+/* Closing stdin ends a chat process; a serve process gets SIGTERM. Both
+ * bounded; a process still there after that is killed. */
+static void
+proc_stop (Proc     *proc,
+           gboolean  terminate)
+{
+  g_output_stream_close (proc->in, NULL, NULL);
+  if (terminate)
+    g_subprocess_send_signal (proc->process, SIGTERM);
+  if (!spin_until (proc_exited, proc, 15))
+    {
+      g_subprocess_force_exit (proc->process);
+      g_cancellable_cancel (proc->cancellable);
+      g_assert_true (spin_until (proc_exited, proc, 5) || !proc->reading);
+    }
+  g_assert_true (g_subprocess_wait (proc->process, NULL, NULL));
+  g_clear_object (&proc->cancellable);
+  g_clear_pointer (&proc->events, g_ptr_array_unref);
+  g_clear_object (&proc->out);
+  g_clear_object (&proc->process);
+}
+
 static gboolean
 run_body (gpointer data)
 {
@@ -220,6 +455,36 @@ on_window_added (GtkApplication *app,
   g_idle_add (run_body, f);
 }
 
+/* The app on @f's profile, on loopback with no LAN discovery and no
+ * default bootstrap, plus @extra options; it runs @f's body and quits. */
+static void
+run_app_on_profile (Fixture           *f,
+                    const char * const *extra)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  int status;
+
+  g_ptr_array_add (argv, (char *) "encryptedp2p");
+  g_ptr_array_add (argv, (char *) "--profile");
+  g_ptr_array_add (argv, f->profile);
+  g_ptr_array_add (argv, (char *) "--bind");
+  g_ptr_array_add (argv, (char *) "127.0.0.1");
+  g_ptr_array_add (argv, (char *) "--port");
+  g_ptr_array_add (argv, (char *) "0");
+  g_ptr_array_add (argv, (char *) "--no-default-bootstrap");
+  g_ptr_array_add (argv, (char *) "--no-lan");
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) extra[i]);
+  g_ptr_array_add (argv, NULL);
+
+  f->app = ep_application_new ();
+  g_signal_connect (f->app, "window-added", G_CALLBACK (on_window_added), f);
+  status = g_application_run (G_APPLICATION (f->app), argv->len - 1, (char **) argv->pdata);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (f->done);
+  g_clear_object (&f->app);
+}
+
 static void
 run_app_full (Body        body,
               const char *profile_json,
@@ -227,7 +492,6 @@ run_app_full (Body        body,
 {
   Fixture f = { 0 };
   g_autoptr(GError) error = NULL;
-  int status;
 
   f.body = body;
   f.tmp = tmp_dir != NULL ? g_strdup (tmp_dir) : g_dir_make_tmp ("ep-window-XXXXXX", &error);
@@ -245,19 +509,7 @@ run_app_full (Body        body,
   test_node_start (&f.peer);
   ep_node_set_name (f.peer.node, "Bob");
 
-  {
-    char *argv[] = { (char *) "encryptedp2p", (char *) "--profile", f.profile,
-                     (char *) "--bind", (char *) "127.0.0.1", (char *) "--port", (char *) "0",
-                     (char *) "--no-default-bootstrap", (char *) "--no-lan", NULL };
-
-    f.app = ep_application_new ();
-    g_signal_connect (f.app, "window-added", G_CALLBACK (on_window_added), &f);
-    status = g_application_run (G_APPLICATION (f.app), G_N_ELEMENTS (argv) - 1, argv);
-  }
-
-  g_assert_cmpint (status, ==, 0);
-  g_assert_true (f.done);
-  g_clear_object (&f.app);
+  run_app_on_profile (&f, NULL);
 
   test_node_clear (&f.peer);
   if (tmp_dir == NULL)

@@ -171,8 +171,10 @@ peer_contact (EpNodePeer *peer)
   return ep_contact_list_lookup (peer->node->contacts, peer->hex);
 }
 
-static gboolean
-peer_wanted (EpNodePeer *peer)
+/* Whether a session with @peer is worth keeping up: a contact, or one
+ * whose request is being answered. */
+gboolean
+ep_node_peer_wanted (EpNodePeer *peer)
 {
   EpContact *contact;
 
@@ -410,7 +412,7 @@ ep_node_connect_soon (EpNode     *self,
                       EpNodePeer *peer)
 {
   if (!self->started || peer->address == NULL || peer_connecting (peer)
-      || ep_node_peer_is_up (peer) || !peer_wanted (peer))
+      || ep_node_peer_is_up (peer) || !ep_node_peer_wanted (peer))
     return;
   connect_peer (self, peer, g_get_monotonic_time ());
 }
@@ -454,7 +456,7 @@ on_tick (gpointer user_data)
           ep_node_requests_pump (peer, now);
           ep_node_delivery_pump (peer, now);
         }
-      else if (peer_wanted (peer))
+      else if (ep_node_peer_wanted (peer))
         {
           ep_node_presence_pump (peer, now);
           if (peer->address != NULL && !peer_connecting (peer) && now >= peer->next_connect)

@@ -140,6 +140,7 @@ void         ep_node_peer_remove           (EpNode          *self,
                                             EpNodePeer      *peer);
 void         ep_node_peer_free             (EpNodePeer      *peer);
 gboolean     ep_node_peer_is_up            (EpNodePeer      *peer);
+gboolean     ep_node_peer_wanted           (EpNodePeer      *peer);
 void         ep_node_peer_update_presence  (EpNodePeer      *peer);
 gboolean     ep_node_same_address          (GSocketAddress  *a,
                                             GSocketAddress  *b);

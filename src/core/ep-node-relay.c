@@ -175,32 +175,6 @@ on_resolved (EpPresence             *presence,
     }
 }
 
-static gboolean
-peer_wanted (EpNode     *self,
-             EpNodePeer *peer)
-{
-  EpContact *contact;
-
-  if (peer->stranger)
-    return FALSE;
-  contact = ep_contact_list_lookup (self->contacts, peer->hex);
-  if (contact == NULL)
-    return FALSE;
-  switch (ep_contact_get_request_state (contact))
-    {
-    case EP_CONTACT_REQUEST_ACCEPTED:
-    case EP_CONTACT_REQUEST_OUTGOING_PENDING:
-      return TRUE;
-    case EP_CONTACT_REQUEST_INCOMING_PENDING:
-      return peer->answer_accept;
-    case EP_CONTACT_REQUEST_NONE:
-    case EP_CONTACT_REQUEST_DECLINED:
-    case EP_CONTACT_REQUEST_BLOCKED:
-    default:
-      return FALSE;
-    }
-}
-
 /* The relay to try next for @peer: theirs first, then ours. */
 static RelayRef *
 choose_relay (EpNodeRelay *relay,
@@ -282,7 +256,7 @@ pump_peer (EpNode     *self,
         probe_direct (self, peer, now);
       return;
     }
-  if (!peer_wanted (self, peer))
+  if (!ep_node_peer_wanted (peer))
     return;
 
   state = peer_state (relay, peer->hex);

@@ -15,7 +15,6 @@
 
 #include "ep-contact-id.h"
 #include "ep-node-private.h"
-#include "ep-profile.h"
 
 guint ep_node_signals[EP_NODE_N_SIGNALS];
 
@@ -144,6 +143,41 @@ ep_node_init (EpNode *self)
                                        (GDestroyNotify) ep_node_peer_free);
 }
 
+/* The node around an open identity (taken), with its profile.json read:
+ * all of opening but the store. */
+static EpNode *
+node_new_with_identity (const char  *profile_dir,
+                        EpIdentity  *identity,
+                        GError     **error)
+{
+  g_autoptr(EpNode) self = g_object_new (EP_TYPE_NODE, NULL);
+
+  self->profile_dir = g_strdup (profile_dir);
+  self->identity = identity;
+  self->key_hex = g_malloc (65);
+  sodium_bin2hex (self->key_hex, 65, ep_identity_get_public_key (self->identity), 32);
+
+  if (!ep_node_profile_load (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+static char *
+node_store_path (EpNode *self)
+{
+  return g_build_filename (self->profile_dir, EP_NODE_STORE_FILE_NAME, NULL);
+}
+
+static void
+node_set_store (EpNode  *self,
+                EpStore *store)
+{
+  self->store = store;
+  g_signal_connect (self->store, "message-status-changed",
+                    G_CALLBACK (on_store_status_changed), self);
+  self->contacts = ep_contact_list_new (self->store);
+}
+
 /**
  * ep_node_open:
  * @profile_dir: the profile directory, created when missing
@@ -159,71 +193,83 @@ ep_node_open (const char  *profile_dir,
 {
   g_autoptr(EpNode) self = NULL;
   g_autofree char *store_path = NULL;
+  EpIdentity *identity;
+  EpStore *store;
   guint8 at_rest[EP_STORE_AT_REST_KEY_SIZE];
-  gboolean created = FALSE;
 
   g_return_val_if_fail (profile_dir != NULL, NULL);
 
-  if (!ep_profile_ensure_dir (profile_dir, error))
+  /* Creates the directory when missing. */
+  identity = ep_identity_open (profile_dir, passphrase, NULL, NULL, NULL, error);
+  if (identity == NULL)
     return NULL;
-
-  self = g_object_new (EP_TYPE_NODE, NULL);
-  self->profile_dir = g_strdup (profile_dir);
-  self->identity = ep_identity_open (profile_dir, passphrase, NULL, &created, NULL, error);
-  if (self->identity == NULL)
-    return NULL;
-  self->key_hex = g_malloc (65);
-  sodium_bin2hex (self->key_hex, 65, ep_identity_get_public_key (self->identity), 32);
-
-  if (!ep_node_profile_load (self, error))
+  self = node_new_with_identity (profile_dir, identity, error);
+  if (self == NULL)
     return NULL;
 
   ep_identity_derive_key (self->identity, "store", at_rest);
-  store_path = g_build_filename (profile_dir, EP_NODE_STORE_FILE_NAME, NULL);
-  self->store = ep_store_open (store_path, ep_identity_get_public_key (self->identity),
-                               at_rest, error);
+  store_path = node_store_path (self);
+  store = ep_store_open (store_path, ep_identity_get_public_key (self->identity),
+                         at_rest, error);
   sodium_memzero (at_rest, sizeof at_rest);
-  if (self->store == NULL)
+  if (store == NULL)
     return NULL;
-  g_signal_connect (self->store, "message-status-changed",
-                    G_CALLBACK (on_store_status_changed), self);
-  self->contacts = ep_contact_list_new (self->store);
+  node_set_store (self, store);
 
   return g_steal_pointer (&self);
 }
 
-typedef struct
-{
-  char *profile_dir;
-  char *passphrase;
-} OpenData;
-
 static void
-open_data_free (OpenData *data)
+on_open_store_opened (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
 {
-  g_free (data->profile_dir);
-  if (data->passphrase != NULL)
+  g_autoptr(GTask) task = user_data;
+  EpNode *self = g_task_get_task_data (task);
+  GError *error = NULL;
+  EpStore *store = ep_store_open_finish (result, &error);
+
+  if (store == NULL)
     {
-      sodium_memzero (data->passphrase, strlen (data->passphrase));
-      g_free (data->passphrase);
+      g_task_return_error (task, error);
+      return;
     }
-  g_free (data);
+  node_set_store (self, store);
+  g_task_return_pointer (task, g_object_ref (self), g_object_unref);
 }
 
 static void
-open_thread (GTask        *task,
-             gpointer      source_object,
-             gpointer      task_data,
-             GCancellable *cancellable)
+on_open_identity_opened (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
 {
-  OpenData *data = task_data;
+  g_autoptr(GTask) task = user_data;
+  g_autofree char *store_path = NULL;
   GError *error = NULL;
-  EpNode *node = ep_node_open (data->profile_dir, data->passphrase, &error);
+  EpIdentity *identity = ep_identity_open_finish (result, NULL, &error);
+  GCancellable *cancellable;
+  EpNode *self;
+  guint8 at_rest[EP_STORE_AT_REST_KEY_SIZE];
 
-  if (node == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, node, g_object_unref);
+  if (identity == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  self = node_new_with_identity (g_task_get_task_data (task), identity, &error);
+  if (self == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_set_task_data (task, self, g_object_unref);
+
+  ep_identity_derive_key (self->identity, "store", at_rest);
+  store_path = node_store_path (self);
+  cancellable = g_task_get_cancellable (task);
+  ep_store_open_async (store_path, ep_identity_get_public_key (self->identity), at_rest,
+                       cancellable, on_open_store_opened, g_steal_pointer (&task));
+  sodium_memzero (at_rest, sizeof at_rest);
 }
 
 /**
@@ -232,10 +278,10 @@ open_thread (GTask        *task,
  * @passphrase: (nullable): copied, and wiped once used
  * @callback: called in the thread-default main context of the caller
  *
- * ep_node_open() in a worker thread, for the main thread of a program:
- * unlocking a passphrase runs Argon2id, which takes a while on purpose.
- * Opening attaches nothing to any main context, so the node is then used
- * from the caller's thread as usual.
+ * ep_node_open() for the main thread of a program: the identity (unlocking
+ * a passphrase runs Argon2id, which takes a while on purpose) and the store
+ * open in worker threads. Opening attaches nothing to any main context, so
+ * the node is then used from the caller's thread as usual.
  */
 void
 ep_node_open_async (const char          *profile_dir,
@@ -245,17 +291,15 @@ ep_node_open_async (const char          *profile_dir,
                     gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  OpenData *data;
 
   g_return_if_fail (profile_dir != NULL);
 
-  data = g_new0 (OpenData, 1);
-  data->profile_dir = g_strdup (profile_dir);
-  data->passphrase = g_strdup (passphrase);
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, ep_node_open_async);
-  g_task_set_task_data (task, data, (GDestroyNotify) open_data_free);
-  g_task_run_in_thread (task, open_thread);
+  /* The directory until the node holds it. */
+  g_task_set_task_data (task, g_strdup (profile_dir), g_free);
+  ep_identity_open_async (profile_dir, passphrase, NULL, cancellable, on_open_identity_opened,
+                          g_steal_pointer (&task));
 }
 
 /** ep_node_open_finish: Returns: (transfer full) (nullable): the node */
