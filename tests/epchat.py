@@ -24,14 +24,16 @@ def node():
 class Proc:
     """An encryptedp2p-node process that prints one JSON object a line."""
 
-    def __init__(self, args, name, prefix=()):
+    def __init__(self, args, name, prefix=(), program=None):
         self.name = name
+        self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            list(prefix) + [node()] + list(args),
+            list(prefix) + [program or node()] + list(args),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, bufsize=1)
         self.events = queue.Queue()
         self.seen = []
+        self.log = []      # every event, in order, never taken
         self.stderr = []
         threading.Thread(target=self._read, daemon=True).start()
         self.err_thread = threading.Thread(target=self._read_err, daemon=True)
@@ -39,7 +41,14 @@ class Proc:
 
     def _read(self):
         for line in self.proc.stdout:
-            self.events.put(json.loads(line))
+            try:
+                event = json.loads(line)
+            except ValueError:
+                self.stderr.append("(not JSON on stdout) " + line)
+                continue
+            event["_t"] = time.monotonic()   # when it came, for figures
+            self.log.append(event)
+            self.events.put(event)
         self.events.put(None)
 
     def _read_err(self):
@@ -66,15 +75,44 @@ class Proc:
             except queue.Empty:
                 continue
             if e is None:
+                self.events.put(None)
                 raise AssertionError("%s exited waiting for %s: %s"
                                      % (self.name, what, "".join(self.stderr)[-2000:]))
             if pred(e):
                 return e
             self.seen.append(e)
 
-    def quit(self):
-        self.proc.stdin.close()
-        return self.proc.wait(timeout=20)
+    def drain(self):
+        """Every event that came so far, taken."""
+        out, self.seen = self.seen, []
+        while True:
+            try:
+                e = self.events.get_nowait()
+            except queue.Empty:
+                return out
+            if e is None:
+                self.events.put(None)
+                return out
+            out.append(e)
+
+    def call(self, answers, timeout=20, **cmd):
+        """Sends a command and returns its answer (an event in @answers or an error)."""
+        self.send(**cmd)
+        return self.expect(lambda e: e["event"] in answers + ("error",), timeout,
+                           "answer to %s" % cmd.get("cmd"))
+
+    def quit(self, timeout=20):
+        """Closes standard input; the exit code (None when it had to be killed)."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+            return None
 
     def stop(self):
         """SIGTERM; the exit code, once the last lines of stderr are read."""

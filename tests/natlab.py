@@ -25,14 +25,15 @@
 
 import json
 import os
-import queue
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from epchat import Proc  # noqa: E402
 
 PUBLIC_NET = "10.77.0"
 DHT_PORT = 6881
@@ -157,95 +158,25 @@ class Process:
         return self.proc.returncode
 
 
-class Chat:
+class Chat(Proc):
     """`encryptedp2p-node chat` in a home, driven by JSON lines."""
 
     def __init__(self, lab, home, name, relay=True, extra=()):
-        self.name = name
         self.lab = lab
         self.profile = os.path.join(lab.dir, "profile-" + name)
-        args = [lab.node, "chat", "--profile", self.profile, "--no-default-bootstrap",
+        args = ["chat", "--profile", self.profile, "--no-default-bootstrap",
                 "--no-lan", "--name", name]
         for address in lab.dht_addresses:
             args += ["--bootstrap", address]
         if relay and lab.relay is not None:
             args += ["--relay", lab.relay]
         args += list(extra)
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(["ip", "netns", "exec", lab.host_ns(home)] + args,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, bufsize=1)
+        super().__init__(args, name, prefix=["ip", "netns", "exec", lab.host_ns(home)],
+                         program=lab.node)
         lab.chats.append(self)
-        self.events = queue.Queue()
-        self.seen = []
-        self.log = []      # every event, in order, never taken
-        self.stderr = []
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
         self.ready = self.expect(lambda e: e["event"] == "ready", 20, "ready")
         self.key = self.ready["key"]
         self.id = self.ready["id"]
-
-    def _read(self):
-        for line in self.proc.stdout:
-            try:
-                event = json.loads(line)
-                event["_t"] = time.monotonic()   # when it came, for figures
-                self.log.append(event)
-                self.events.put(event)
-            except ValueError:
-                self.stderr.append("(not JSON on stdout) " + line)
-        self.events.put(None)
-
-    def _read_err(self):
-        for line in self.proc.stderr:
-            self.stderr.append(line)
-
-    def send(self, **cmd):
-        self.proc.stdin.write(json.dumps(cmd) + "\n")
-        self.proc.stdin.flush()
-
-    def expect(self, pred, timeout, what):
-        """The first event (seen or new) matching pred; it is taken."""
-        for i, e in enumerate(self.seen):
-            if pred(e):
-                return self.seen.pop(i)
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("%s: no %s within %ss; stderr: %s"
-                                     % (self.name, what, timeout, "".join(self.stderr)[-2000:]))
-            try:
-                e = self.events.get(timeout=left)
-            except queue.Empty:
-                continue
-            if e is None:
-                self.events.put(None)
-                raise AssertionError("%s exited waiting for %s: %s"
-                                     % (self.name, what, "".join(self.stderr)[-2000:]))
-            if pred(e):
-                return e
-            self.seen.append(e)
-
-    def drain(self):
-        """Every event that came so far, taken."""
-        out, self.seen = self.seen, []
-        while True:
-            try:
-                e = self.events.get_nowait()
-            except queue.Empty:
-                return out
-            if e is None:
-                self.events.put(None)
-                return out
-            out.append(e)
-
-    def call(self, answers, timeout=20, **cmd):
-        """Sends a command and returns its answer (an event in @answers or an error)."""
-        self.send(**cmd)
-        return self.expect(lambda e: e["event"] in answers + ("error",), timeout,
-                           "answer to %s" % cmd.get("cmd"))
 
     def send_message(self, to, text):
         """Sends @text to key @to; returns the answer ("status" queued, or "error")."""
@@ -260,18 +191,6 @@ class Chat:
 
     def contacts(self):
         return self.call(("contacts",), cmd="contacts")["contacts"]
-
-    def quit(self, timeout=20):
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-            return None
 
 
 class Lab:

@@ -104,8 +104,8 @@ def main():
             a.send(cmd="send", to=bkey, text="bulk %d" % i)
         queued = 0
         while queued < TOTAL // 3:
-            e = a.expect(lambda e: e["event"] == "status" and e["status"] == "queued", 30,
-                         "queued")
+            a.expect(lambda e: e["event"] == "status" and e["status"] == "queued", 30,
+                     "queued")
             queued += 1
         a.kill()
         procs.remove(a)
