@@ -112,6 +112,14 @@ body_my_id_qr (Fixture *f)
   qr = EP_QR_CODE (gtk_widget_get_template_child (GTK_WIDGET (dialog), EP_TYPE_MY_ID_WINDOW,
                                                   "qr_code"));
   g_assert_true (spin_until (qr_drawn, qr, 15));
+  /* It opens on the Copy button, not with the whole ID selected. */
+  g_assert_true ((GObject *) gtk_window_get_focus (dialog)
+                 == gtk_widget_get_template_child (GTK_WIDGET (dialog), EP_TYPE_MY_ID_WINDOW,
+                                                   "copy_button"));
+  g_assert_false (gtk_label_get_selection_bounds (
+                    GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (dialog),
+                                                              EP_TYPE_MY_ID_WINDOW, "id_label")),
+                    NULL, NULL));
   g_assert_cmpstr (ep_qr_code_get_text (qr), ==, upper);
   g_assert_cmpint (ep_qr_code_get_version (qr), ==, 3);
   /* Big enough for a phone across a desk: at least 4 pixels a module. */

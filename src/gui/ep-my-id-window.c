@@ -116,6 +116,17 @@ ep_my_id_window_dispose (GObject *object)
   G_OBJECT_CLASS (ep_my_id_window_parent_class)->dispose (object);
 }
 
+/* The window would give the focus to the first focusable widget, the
+ * selectable ID label, which then shows all its text selected. */
+static void
+ep_my_id_window_map (GtkWidget *widget)
+{
+  EpMyIdWindow *self = EP_MY_ID_WINDOW (widget);
+
+  GTK_WIDGET_CLASS (ep_my_id_window_parent_class)->map (widget);
+  gtk_widget_grab_focus (self->copy_button);
+}
+
 static void
 ep_my_id_window_class_init (EpMyIdWindowClass *klass)
 {
@@ -124,6 +135,7 @@ ep_my_id_window_class_init (EpMyIdWindowClass *klass)
 
   object_class->dispose = ep_my_id_window_dispose;
   object_class->finalize = ep_my_id_window_finalize;
+  widget_class->map = ep_my_id_window_map;
 
   g_type_ensure (EP_TYPE_QR_CODE);
 
