@@ -495,6 +495,12 @@ body_remove (Fixture *f)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.contact-details", NULL));
   details = find_toplevel (EP_TYPE_CONTACT_WINDOW);
   g_assert_nonnull (details);
+  /* It opens without the whole fingerprint selected (the selectable label
+   * would take the first focus). */
+  g_assert_true (spin_until ((GSourceFunc) gtk_widget_get_mapped,
+                             contact_window_child (details, "fingerprint_label"), 10));
+  g_assert_false (gtk_label_get_selection_bounds (
+                    GTK_LABEL (contact_window_child (details, "fingerprint_label")), NULL, NULL));
   g_assert_true (gtk_widget_get_visible (contact_window_child (details, "remove_button")));
   g_assert_true (gtk_widget_get_visible (contact_window_child (details, "block_button")));
 
