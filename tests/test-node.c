@@ -643,6 +643,10 @@ test_profile_file (void)
   ep_node_set_status_text (a.node, "here");
   settings = ep_node_get_settings (a.node);
   settings->bootstrap = g_strsplit ("127.0.0.1:6881,127.0.0.1:6882", ",", -1);
+  settings->relays = g_strsplit ("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+                                 "@127.0.0.1:4000,"
+                                 "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+                                 "@[::1]:4001", ",", -1);
   test_node_stop (&a);
 
   path = g_build_filename (a.dir, EP_NODE_PROFILE_FILE_NAME, NULL);
@@ -659,7 +663,38 @@ test_profile_file (void)
   g_assert_nonnull (settings->bootstrap);
   g_assert_cmpstr (settings->bootstrap[1], ==, "127.0.0.1:6882");
   g_assert_cmpstr (settings->bind_address, ==, "127.0.0.1");
+  g_assert_cmpuint (g_strv_length (settings->relays), ==, 2);
+  g_assert_cmpstr (settings->relays[1], ==,
+                   "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100@[::1]:4001");
   g_clear_object (&again);
+
+  /* Relays: what is not one is left out, past EP_NODE_MAX_RELAYS too; the
+   * rest is kept in order. */
+  {
+    g_autoptr(EpNode) relays = NULL;
+    g_autoptr(GString) json = g_string_new ("{\"settings\":{\"relays\":[7,null,{},\"x@y:1\","
+                                            "\"@127.0.0.1:1\",");
+
+    for (guint i = 0; i < EP_NODE_MAX_RELAYS + 2; i++)
+      g_string_append_printf (json, "\"%064x@127.0.0.1:%u\",", i, 5000 + i);
+    g_string_append (json, "\"00@h:1\"]}}");
+    g_assert_true (g_file_set_contents (path, json->str, -1, NULL));
+    relays = ep_node_open (a.dir, NULL, &error);
+    g_assert_no_error (error);
+    settings = ep_node_get_settings (relays);
+    g_assert_cmpuint (g_strv_length (settings->relays), ==, EP_NODE_MAX_RELAYS);
+    g_assert_cmpstr (settings->relays[0], ==,
+                     "0000000000000000000000000000000000000000000000000000000000000000"
+                     "@127.0.0.1:5000");
+    g_clear_object (&relays);
+
+    g_assert_true (g_file_set_contents (path, "{\"settings\":{\"relays\":\"x\"}}", -1, NULL));
+    relays = ep_node_open (a.dir, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_null (ep_node_get_settings (relays)->relays);
+    g_assert_true (ep_node_save_profile (relays, &error));
+    g_clear_object (&relays);
+  }
 
   /* Members of a newer version survive a save; odd types are ignored. */
   {

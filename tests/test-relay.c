@@ -303,6 +303,126 @@ test_published_relay (void)
   spin_for (50);
 }
 
+/* KEYHEX@HOST:PORT, as chat --relay and the settings take it. */
+static void
+test_spec (void)
+{
+  static const char *bad[] = {
+    "", "@127.0.0.1:4000", "00@127.0.0.1:4000",
+    "0000000000000000000000000000000000000000000000000000000000000000127.0.0.1:4000",
+    "000000000000000000000000000000000000000000000000000000000000000g@127.0.0.1:4000",
+    "0000000000000000000000000000000000000000000000000000000000000000@127.0.0.1",
+    "0000000000000000000000000000000000000000000000000000000000000000@127.0.0.1:0",
+    "0000000000000000000000000000000000000000000000000000000000000000@:4000",
+    "0000000000000000000000000000000000000000000000000000000000000000@[::1:4000",
+    "00000000000000000000000000000000000000000000000000000000000000000@127.0.0.1:4000",
+  };
+  const char *hex = "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF";
+  g_autofree char *spec4 = g_strdup_printf ("%s@127.0.0.1:4000", hex);
+  g_autofree char *spec6 = g_strdup_printf ("%s@[::1]:4001", hex);
+  g_autofree char *named = g_strdup_printf ("%s@relay.example:4002", hex);
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *text = NULL;
+  guint8 key[32], expected[32];
+  guint16 port = 0;
+
+  for (guint i = 0; i < 32; i++)
+    expected[i] = (guint8) ((i % 16) * 0x11);
+
+  g_assert_true (ep_relay_spec_parse (spec4, key, &address, NULL));
+  g_assert_cmpmem (key, 32, expected, 32);
+  text = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+  g_assert_cmpstr (text, ==, "127.0.0.1");
+  g_assert_cmpuint (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)), ==, 4000);
+  g_clear_object (&address);
+  g_clear_pointer (&text, g_free);
+
+  g_assert_true (ep_relay_spec_parse (spec6, key, &address, NULL));
+  text = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+  g_assert_cmpstr (text, ==, "::1");
+  g_assert_cmpuint (g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)), ==, 4001);
+
+  /* A name: only its form is checked without an address wanted. */
+  g_assert_true (ep_relay_spec_parse (named, key, NULL, NULL));
+  g_assert_true (ep_relay_spec_split (named, key, &host, &port, NULL));
+  g_assert_cmpstr (host, ==, "relay.example");
+  g_assert_cmpuint (port, ==, 4002);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (ep_relay_spec_parse (bad[i], key, NULL, &error));
+      g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+      g_assert_nonnull (strstr (error->message, "KEYHEX@HOST:PORT"));
+    }
+}
+
+/* Relays kept in the profile's settings are used from the next start on:
+ * with the direct path cut, A and B meet through the relay only their
+ * profile.json names. */
+static void
+node_relay_in_settings (TestNode  *t,
+                        TestRelay *r)
+{
+  char hex[65];
+  EpNodeSettings *settings;
+  EpNodeTiming timing;
+
+  test_node_start (t);
+  sodium_bin2hex (hex, sizeof hex, ep_relay_get_key (r->relay), 32);
+  settings = ep_node_get_settings (t->node);
+  g_strfreev (settings->relays);
+  settings->relays = g_new0 (char *, 3);
+  settings->relays[0] = g_strdup ("not a relay");
+  settings->relays[1] = g_strdup_printf ("%s@127.0.0.1:%u", hex, ep_udp_get_port (r->udp));
+  test_node_stop (t);
+
+  test_node_start (t);
+  settings = ep_node_get_settings (t->node);
+  g_assert_cmpuint (g_strv_length (settings->relays), ==, 1);
+  ep_node_get_timing (t->node, &timing);
+  timing.relay_grace_ms = 1000;
+  timing.relay_probe_ms = 300;
+  ep_node_set_timing (t->node, &timing);
+}
+
+static void
+test_settings_relay (void)
+{
+  TestRelay r = { 0 };
+  TestNode a = { 0 }, b = { 0 };
+  Cut cut = { 0 };
+  Count got_b = { &b, 1 }, delivered_a = { &a, 1 };
+
+  test_relay_start (&r);
+  node_relay_in_settings (&a, &r);
+  node_relay_in_settings (&b, &r);
+  g_assert_true (spin_until (relay_has_clients, &r, 10));
+  cut.a = ep_node_get_port (a.node);
+  cut.b = ep_node_get_port (b.node);
+  ep_udp_set_filter (ep_node_get_udp (a.node), cut_direct, &cut);
+  ep_udp_set_filter (ep_node_get_udp (b.node), cut_direct, &cut);
+
+  test_node_hint (&b, &a);
+  befriend (&a, &b, TRUE);
+  g_assert_cmpuint (cut.dropped, >, 0);
+  g_assert_cmpint (ep_node_get_path (a.node, b.key), ==, EP_NODE_PATH_RELAY);
+  g_assert_cmpint (ep_node_get_path (b.node, a.key), ==, EP_NODE_PATH_RELAY);
+  send_one (&a, &b, SECRET_TEXT);
+  g_assert_true (spin_until (received_at_least, &got_b, 10));
+  g_assert_true (spin_until (delivered_at_least, &delivered_a, 10));
+  g_assert_cmpuint (ep_relay_get_counters (r.relay)->forwarded_packets, >, 0);
+
+  ep_udp_set_filter (ep_node_get_udp (a.node), NULL, NULL);
+  ep_udp_set_filter (ep_node_get_udp (b.node), NULL, NULL);
+  test_node_clear (&a);
+  test_node_clear (&b);
+  test_relay_clear (&r);
+  spin_for (50);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -316,6 +436,8 @@ main (int    argc,
   g_test_add_func ("/ep/relay/relayed-chat", test_relayed_chat);
   g_test_add_func ("/ep/relay/direct-preferred", test_direct_preferred);
   g_test_add_func ("/ep/relay/published-relay", test_published_relay);
+  g_test_add_func ("/ep/relay/spec", test_spec);
+  g_test_add_func ("/ep/relay/settings-relay", test_settings_relay);
 
   return g_test_run ();
 }

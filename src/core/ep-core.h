@@ -33,6 +33,7 @@
 #include "ep-relay-address.h"
 #include "ep-relay-client.h"
 #include "ep-relay-payload.h"
+#include "ep-relay-spec.h"
 #include "ep-relay.h"
 #include "ep-replay-window.h"
 #include "ep-routing-table.h"

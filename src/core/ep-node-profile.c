@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ep-node-private.h"
+#include "ep-relay-spec.h"
 
 #define PROFILE_VERSION 1
 
@@ -24,6 +25,45 @@ ep_node_settings_clear (EpNodeSettings *settings)
 {
   g_clear_pointer (&settings->bind_address, g_free);
   g_clear_pointer (&settings->bootstrap, g_strfreev);
+  g_clear_pointer (&settings->relays, g_strfreev);
+}
+
+/* Entries that are not relays are left out (a hand-edited file must not
+ * keep the profile from opening), and so is any past EP_NODE_MAX_RELAYS. */
+static char **
+load_relays (JsonArray *array)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  guint n = 0;
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *item = json_array_get_element (array, i);
+      g_autoptr(GError) error = NULL;
+      const char *spec;
+      guint8 key[32];
+
+      if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING)
+        {
+          g_debug ("profile.json: relay entry %u is not a string; skipped", i);
+          continue;
+        }
+      spec = json_node_get_string (item);
+      if (!ep_relay_spec_split (spec, key, NULL, NULL, &error))
+        {
+          g_debug ("profile.json: relay entry %u skipped: %s", i, error->message);
+          continue;
+        }
+      if (n >= EP_NODE_MAX_RELAYS)
+        {
+          g_debug ("profile.json: relay entry %u skipped: more than %d relays", i,
+                   EP_NODE_MAX_RELAYS);
+          continue;
+        }
+      g_strv_builder_add (builder, spec);
+      n++;
+    }
+  return n > 0 ? g_strv_builder_end (builder) : NULL;
 }
 
 static const char *
@@ -117,6 +157,15 @@ ep_node_profile_load (EpNode  *self,
       self->settings.bootstrap = g_strv_builder_end (builder);
     }
 
+  member = json_object_get_member (settings, "relays");
+  if (member != NULL && JSON_NODE_HOLDS_ARRAY (member))
+    {
+      g_strfreev (self->settings.relays);
+      self->settings.relays = load_relays (json_node_get_array (member));
+    }
+  else if (member != NULL && !JSON_NODE_HOLDS_NULL (member))
+    g_debug ("profile.json: “relays” is not a list; ignored");
+
   member = json_object_get_member (settings, "lan_discovery");
   if (member != NULL && JSON_NODE_HOLDS_VALUE (member)
       && json_node_get_value_type (member) == G_TYPE_BOOLEAN)
@@ -183,6 +232,16 @@ ep_node_save_profile (EpNode  *self,
     }
   else
     json_object_set_null_member (settings, "bootstrap");
+  if (self->settings.relays != NULL && self->settings.relays[0] != NULL)
+    {
+      JsonArray *array = json_array_new ();
+
+      for (guint i = 0; self->settings.relays[i] != NULL; i++)
+        json_array_add_string_element (array, self->settings.relays[i]);
+      json_object_set_array_member (settings, "relays", array);
+    }
+  else
+    json_object_set_null_member (settings, "relays");
   json_object_set_boolean_member (settings, "lan_discovery", self->settings.lan_discovery);
 
   root = json_node_new (JSON_NODE_OBJECT);

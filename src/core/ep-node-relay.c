@@ -33,6 +33,7 @@
 #include "ep-node-private.h"
 #include "ep-presence.h"
 #include "ep-relay-client.h"
+#include "ep-relay-spec.h"
 #include "ep-session-private.h"
 
 #define TICK_MS                 200
@@ -313,10 +314,88 @@ on_tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+typedef struct
+{
+  EpNode  *node;
+  guint8   key[32];
+  guint16  port;
+} ResolveData;
+
+static void
+resolve_data_free (ResolveData *data)
+{
+  g_object_unref (data->node);
+  g_free (data);
+}
+
+static void
+on_relay_resolved (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  ResolveData *data = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autolist(GInetAddress) found = g_resolver_lookup_by_name_finish (G_RESOLVER (source),
+                                                                     result, &error);
+
+  if (found != NULL && data->node->started)
+    {
+      g_autoptr(GSocketAddress) address = g_inet_socket_address_new (found->data, data->port);
+
+      if (!ep_node_add_relay (data->node, data->key, address))
+        g_debug ("A relay of the settings is not used (our own key, or too many relays)");
+    }
+  else if (found == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_debug ("A relay of the settings is not used: %s", error->message);
+  resolve_data_free (data);
+}
+
+/* The relays of the settings, besides those given with ep_node_add_relay():
+ * an IP literal at once, a name once it is looked up (not blocking). */
+static void
+add_settings_relays (EpNode *self)
+{
+  for (guint i = 0; self->settings.relays != NULL && self->settings.relays[i] != NULL; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GInetAddress) inet = NULL;
+      g_autofree char *host = NULL;
+      guint16 port;
+      guint8 key[32];
+
+      if (!ep_relay_spec_split (self->settings.relays[i], key, &host, &port, &error))
+        {
+          g_debug ("A relay of the settings is not used: %s", error->message);
+          continue;
+        }
+      inet = g_inet_address_new_from_string (host);
+      if (inet != NULL)
+        {
+          g_autoptr(GSocketAddress) address = g_inet_socket_address_new (inet, port);
+
+          if (!ep_node_add_relay (self, key, address))
+            g_debug ("A relay of the settings is not used (our own key, or too many relays)");
+        }
+      else
+        {
+          g_autoptr(GResolver) resolver = g_resolver_get_default ();
+          ResolveData *data = g_new0 (ResolveData, 1);
+
+          data->node = g_object_ref (self);
+          memcpy (data->key, key, 32);
+          data->port = port;
+          g_resolver_lookup_by_name_async (resolver, host, self->cancellable,
+                                           on_relay_resolved, data);
+        }
+    }
+}
+
 void
 ep_node_relay_start (EpNode *self)
 {
   EpNodeRelay *relay = ensure_relay (self);
+
+  add_settings_relays (self);
 
   relay->client = ep_relay_client_new (self->sessions);
   for (guint i = 0; i < relay->configured->len; i++)

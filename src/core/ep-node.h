@@ -15,6 +15,7 @@
  *                   "presence": {"seq": last presence seq published},
  *                   "settings": {"port": N, "bind": ADDR|null,
  *                                "bootstrap": ["HOST:PORT", …]|null,
+ *                                "relays": ["KEYHEX@HOST:PORT", …]|null,
  *                                "lan_discovery": BOOL}}
  *                  written atomically (write, fsync, rename), mode 0600;
  *                  unknown members are kept as they are
@@ -98,6 +99,8 @@ typedef struct
   guint16   port;             /* 0: any */
   char     *bind_address;     /* NULL: all */
   char    **bootstrap;        /* NULL: none (the node never uses public routers by itself) */
+  char    **relays;           /* "KEYHEX@HOST:PORT" (ep-relay-spec.h), at most
+                               * EP_NODE_MAX_RELAYS; added at each start; NULL: none */
   gboolean  lan_discovery;
 } EpNodeSettings;
 

@@ -217,6 +217,7 @@ adopt_node (EpApplication *self,
   self->saved_settings.port = settings->port;
   self->saved_settings.bind_address = g_strdup (settings->bind_address);
   self->saved_settings.bootstrap = g_strdupv (settings->bootstrap);
+  self->saved_settings.relays = g_strdupv (settings->relays);
   self->saved_settings.lan_discovery = settings->lan_discovery;
 
   if (self->port != 0)

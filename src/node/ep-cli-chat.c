@@ -655,50 +655,6 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* KEYHEX@HOST:PORT: the relay's key and where it listens. */
-static gboolean
-parse_relay (const char      *value,
-             guint8           key[32],
-             GSocketAddress **address,
-             GError         **error)
-{
-  g_autoptr(GSocketConnectable) connectable = NULL;
-  g_autoptr(GInetAddress) inet = NULL;
-  g_autofree char *hex = NULL;
-  const char *at = strchr (value, '@');
-  const char *host;
-  guint16 port;
-
-  if (at == NULL || !ep_cli_parse_hex ((hex = g_strndup (value, at - value)), key, 32, NULL))
-    goto bad;
-  connectable = g_network_address_parse (at + 1, 0, NULL);
-  if (connectable == NULL)
-    goto bad;
-  host = g_network_address_get_hostname (G_NETWORK_ADDRESS (connectable));
-  port = g_network_address_get_port (G_NETWORK_ADDRESS (connectable));
-  if (port == 0 || host == NULL || *host == '\0')
-    goto bad;
-
-  inet = g_inet_address_new_from_string (host);
-  if (inet == NULL)
-    {
-      g_autoptr(GResolver) resolver = g_resolver_get_default ();
-      g_autolist(GInetAddress) found = g_resolver_lookup_by_name (resolver, host, NULL, error);
-
-      if (found == NULL)
-        return FALSE;
-      inet = g_object_ref (found->data);
-    }
-  *address = g_inet_socket_address_new (inet, port);
-  return TRUE;
-
-bad:
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               _("“%s” is not a relay: give KEYHEX@HOST:PORT, the key in 64 hexadecimal "
-                 "digits"), value);
-  return FALSE;
-}
-
 static void
 on_started (GObject      *source,
             GAsyncResult *result,
@@ -781,7 +737,7 @@ ep_cli_chat_main (int    argc,
       g_autoptr(GSocketAddress) address = NULL;
       guint8 key[32];
 
-      if (!parse_relay (relays[i], key, &address, &error))
+      if (!ep_relay_spec_parse (relays[i], key, &address, &error))
         {
           ep_cli_print_error ("chat", error);
           ep_cli_net_options_clear (&net);
@@ -817,7 +773,7 @@ ep_cli_chat_main (int    argc,
       g_autoptr(GSocketAddress) address = NULL;
       guint8 key[32];
 
-      if (!parse_relay (relays[i], key, &address, &error)
+      if (!ep_relay_spec_parse (relays[i], key, &address, &error)
           || !ep_node_add_relay (chat.node, key, address))
         {
           if (error == NULL)
@@ -836,6 +792,7 @@ ep_cli_chat_main (int    argc,
   saved.port = settings->port;
   saved.bind_address = g_strdup (settings->bind_address);
   saved.bootstrap = g_strdupv (settings->bootstrap);
+  saved.relays = g_strdupv (settings->relays);
   saved.lan_discovery = settings->lan_discovery;
   if (net.port != 0)
     settings->port = (guint16) net.port;
