@@ -479,6 +479,12 @@ contact_window_child (GtkWindow  *window,
   return GTK_WIDGET (object);
 }
 
+static gboolean
+presence_says_direct (gpointer data)
+{
+  return g_strcmp0 (adw_action_row_get_subtitle (data), "Online, directly") == 0;
+}
+
 static void
 body_remove (Fixture *f)
 {
@@ -503,6 +509,9 @@ body_remove (Fixture *f)
                     GTK_LABEL (contact_window_child (details, "fingerprint_label")), NULL, NULL));
   g_assert_true (gtk_widget_get_visible (contact_window_child (details, "remove_button")));
   g_assert_true (gtk_widget_get_visible (contact_window_child (details, "block_button")));
+  /* Online, and how. */
+  g_assert_true (spin_until (presence_says_direct, contact_window_child (details, "presence_row"),
+                             10));
 
   /* Cancel: nothing happens. */
   click (contact_window_child (details, "remove_button"));

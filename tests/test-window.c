@@ -308,6 +308,9 @@ read_profile_json (Fixture *f)
   return json;
 }
 
+#define RELAY_KEY_A "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
+#define RELAY_KEY_B "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
 static void
 body_preferences_set (Fixture *f)
 {
@@ -367,6 +370,49 @@ body_preferences_set (Fixture *f)
   g_assert_null (strstr (json, "127.0.0.2:6881"));
   g_assert_nonnull (strstr (json, "[::1]:6881"));
 
+  /* Relays: checked as typed, the error in words; added ones are listed and
+   * saved, removed ones go. */
+  {
+    GtkWidget *entry = pref (prefs, "relay_entry");
+    GtkLabel *error_label = GTK_LABEL (pref (prefs, "relay_error_label"));
+    g_autofree char *own = g_strdup_printf ("%s@127.0.0.3:7000", ep_node_get_key (f->node));
+
+    g_assert_false (gtk_widget_get_visible (GTK_WIDGET (error_label)));
+    gtk_editable_set_text (GTK_EDITABLE (entry), "not a relay");
+    g_assert_true (gtk_widget_has_css_class (entry, "error"));
+    g_assert_true (gtk_widget_get_visible (GTK_WIDGET (error_label)));
+    g_assert_nonnull (strstr (gtk_label_get_text (error_label), "KEY@HOST:PORT"));
+    gtk_editable_set_text (GTK_EDITABLE (entry), "abcd@127.0.0.3:7000");
+    g_assert_nonnull (strstr (gtk_label_get_text (error_label), "it has 4"));
+    gtk_editable_set_text (GTK_EDITABLE (entry), RELAY_KEY_A "@127.0.0.3");
+    g_assert_nonnull (strstr (gtk_label_get_text (error_label), "HOST:PORT"));
+    gtk_editable_set_text (GTK_EDITABLE (entry), own);
+    g_assert_nonnull (strstr (gtk_label_get_text (error_label), "your own key"));
+    g_signal_emit_by_name (entry, "apply");
+    g_assert_null (ep_application_get_profile_settings (f->app)->relays);
+    g_assert_true (gtk_widget_has_css_class (entry, "error"));
+
+    gtk_editable_set_text (GTK_EDITABLE (entry), RELAY_KEY_A "@127.0.0.3:7000");
+    g_assert_false (gtk_widget_has_css_class (entry, "error"));
+    g_assert_false (gtk_widget_get_visible (GTK_WIDGET (error_label)));
+    g_signal_emit_by_name (entry, "apply");
+    gtk_editable_set_text (GTK_EDITABLE (entry), RELAY_KEY_B "@127.0.0.4:7001");
+    g_signal_emit_by_name (entry, "apply");
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
+    wait_label (GTK_WIDGET (prefs), "127.0.0.3:7000");
+    wait_label (GTK_WIDGET (prefs), "127.0.0.4:7001");
+    g_free (json);
+    json = read_profile_json (f);
+    g_assert_nonnull (strstr (json, RELAY_KEY_A "@127.0.0.3:7000"));
+    g_assert_nonnull (strstr (json, RELAY_KEY_B "@127.0.0.4:7001"));
+    /* The first row's Remove. */
+    click (find_button_by_icon (pref (prefs, "relay_group"), "user-trash-symbolic"));
+    g_free (json);
+    json = read_profile_json (f);
+    g_assert_null (strstr (json, RELAY_KEY_A));
+    g_assert_nonnull (strstr (json, RELAY_KEY_B "@127.0.0.4:7001"));
+  }
+
   /* Back to any port, so that the next start cannot collide. */
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (pref (prefs, "port_spin")), 0);
   gtk_window_destroy (prefs);
@@ -394,6 +440,12 @@ body_preferences_check (Fixture *f)
   wait_label (GTK_WIDGET (prefs), "[::1]:6881");
   g_assert_cmpstr (ep_application_get_profile_settings (f->app)->bootstrap[0], ==, "[::1]:6881");
   g_assert_null (ep_application_get_profile_settings (f->app)->bootstrap[1]);
+  /* The relay kept across the restart. */
+  wait_label (GTK_WIDGET (prefs), "127.0.0.4:7001");
+  g_assert_cmpstr (ep_application_get_profile_settings (f->app)->relays[0], ==,
+                   RELAY_KEY_B "@127.0.0.4:7001");
+  g_assert_null (ep_application_get_profile_settings (f->app)->relays[1]);
+  g_assert_cmpstr (ep_node_get_settings (f->node)->relays[0], ==, RELAY_KEY_B "@127.0.0.4:7001");
   /* Reset: back to the public routers (no list in the profile). */
   click (pref (prefs, "bootstrap_reset_button"));
   g_assert_null (ep_application_get_profile_settings (f->app)->bootstrap);

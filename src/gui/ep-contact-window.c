@@ -67,7 +67,22 @@ update (EpContactWindow *self)
   gtk_label_set_text (self->name_label, name);
   adw_action_row_set_subtitle (self->status_row, status != NULL && *status != '\0'
                                                  ? status : _("None"));
-  adw_action_row_set_subtitle (self->presence_row, online ? _("Online") : _("Offline"));
+  if (!online)
+    adw_action_row_set_subtitle (self->presence_row, _("Offline"));
+  else
+    switch (ep_node_get_path (self->node, ep_contact_get_key_bytes (self->contact)))
+      {
+      case EP_NODE_PATH_DIRECT:
+        adw_action_row_set_subtitle (self->presence_row, _("Online, directly"));
+        break;
+      case EP_NODE_PATH_RELAY:
+        adw_action_row_set_subtitle (self->presence_row, _("Online, through a relay"));
+        break;
+      case EP_NODE_PATH_NONE:
+      default:
+        adw_action_row_set_subtitle (self->presence_row, _("Online"));
+        break;
+      }
   if (online)
     adw_action_row_set_subtitle (self->last_seen_row, _("Now"));
   else if (last_seen != NULL)

@@ -1,4 +1,4 @@
-/* ep-preferences-window.c — name, passphrase, notifications, network
+/* ep-preferences-window.c — name, passphrase, notifications, network, relays
  *
  * The name and status text belong to the identity and are written into the
  * profile at once. Notification choices are per-user UI settings
@@ -37,6 +37,10 @@ struct _EpPreferencesWindow
   AdwEntryRow          *bootstrap_entry;
   GtkWidget            *bootstrap_reset_button;
   GPtrArray            *bootstrap_rows;
+  AdwPreferencesGroup  *relay_group;
+  AdwEntryRow          *relay_entry;
+  GtkLabel             *relay_error_label;
+  GPtrArray            *relay_rows;
 };
 
 G_DEFINE_FINAL_TYPE (EpPreferencesWindow, ep_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -244,12 +248,173 @@ on_bootstrap_reset (EpPreferencesWindow *self)
   show_bootstrap (self);
 }
 
+/* Relays: KEYHEX@HOST:PORT (ep-relay-spec.h), at most EP_NODE_MAX_RELAYS. */
+
+static void show_relays (EpPreferencesWindow *self);
+
+static void
+on_relay_remove (GtkButton           *button,
+                 EpPreferencesWindow *self)
+{
+  EpNodeSettings *settings = ep_application_get_profile_settings (self->application);
+  const char *entry = g_object_get_data (G_OBJECT (button), "entry");
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; settings->relays != NULL && settings->relays[i] != NULL; i++)
+    if (g_strcmp0 (settings->relays[i], entry) != 0)
+      g_strv_builder_add (builder, settings->relays[i]);
+  g_strfreev (settings->relays);
+  settings->relays = g_strv_builder_end (builder);
+  if (settings->relays[0] == NULL)
+    g_clear_pointer (&settings->relays, g_strfreev);
+  save (self);
+  show_relays (self);
+}
+
+static void
+show_relays (EpPreferencesWindow *self)
+{
+  EpNodeSettings *settings = ep_application_get_profile_settings (self->application);
+
+  for (guint i = 0; i < self->relay_rows->len; i++)
+    adw_preferences_group_remove (self->relay_group, self->relay_rows->pdata[i]);
+  g_ptr_array_set_size (self->relay_rows, 0);
+
+  for (guint i = 0; settings->relays != NULL && settings->relays[i] != NULL; i++)
+    {
+      const char *spec = settings->relays[i];
+      const char *at = strchr (spec, '@');
+      GtkWidget *row = adw_action_row_new ();
+      GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+      g_autofree char *key = at != NULL ? g_strndup (spec, at - spec) : NULL;
+
+      /* Where it listens, then its key. */
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), at != NULL ? at + 1 : spec);
+      if (key != NULL)
+        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), key);
+      adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
+      gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (remove, "flat");
+      gtk_widget_set_tooltip_text (remove, _("Remove"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _("Remove"), -1);
+      g_object_set_data_full (G_OBJECT (remove), "entry", g_strdup (spec), g_free);
+      g_signal_connect (remove, "clicked", G_CALLBACK (on_relay_remove), self);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+      adw_preferences_group_add (self->relay_group, row);
+      g_ptr_array_add (self->relay_rows, row);
+    }
+}
+
+/* What is wrong with @text as a relay, in words; NULL if nothing is. */
+static char *
+relay_problem (EpPreferencesWindow *self,
+               const char          *text)
+{
+  EpNodeSettings *settings = ep_application_get_profile_settings (self->application);
+  EpNode *node = ep_application_get_node (self->application);
+  const char *at = strchr (text, '@');
+  guint8 key[32];
+
+  if (!ep_relay_spec_split (text, key, NULL, NULL, NULL))
+    {
+      gsize digits = 0;
+
+      if (at == NULL)
+        return g_strdup (_("Write the relay as KEY@HOST:PORT: its key, an “@”, then where it "
+                           "listens"));
+      while (digits < (gsize) (at - text) && g_ascii_isxdigit (text[digits]))
+        digits++;
+      if (digits != (gsize) (at - text))
+        return g_strdup (_("The key before the “@” may only have the digits 0–9 and the "
+                           "letters a–f"));
+      if (digits != 64)
+        /* Translators: %u is how many digits were typed */
+        return g_strdup_printf (ngettext ("The key before the “@” must be 64 hexadecimal "
+                                          "digits; it has %u",
+                                          "The key before the “@” must be 64 hexadecimal "
+                                          "digits; it has %u",
+                                          (gulong) digits), (guint) digits);
+      return g_strdup (_("After the “@”, write where the relay listens as HOST:PORT, like "
+                         "relay.example.org:7000 or [2001:db8::1]:7000"));
+    }
+  if (memcmp (key, ep_identity_get_public_key (ep_node_get_identity (node)), 32) == 0)
+    return g_strdup (_("This is your own key, not a relay’s"));
+  if (settings->relays != NULL && !g_strv_contains ((const char * const *) settings->relays, text)
+      && g_strv_length (settings->relays) >= EP_NODE_MAX_RELAYS)
+    /* Translators: %d is the greatest number of relays */
+    return g_strdup_printf (ngettext ("There can be at most %d relay",
+                                      "There can be at most %d relays",
+                                      EP_NODE_MAX_RELAYS), EP_NODE_MAX_RELAYS);
+  return NULL;
+}
+
+static void
+show_relay_problem (EpPreferencesWindow *self,
+                    const char          *problem)
+{
+  if (problem != NULL)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->relay_entry), "error");
+      gtk_label_set_text (self->relay_error_label, problem);
+    }
+  else
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->relay_entry), "error");
+      gtk_label_set_text (self->relay_error_label, "");
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->relay_error_label), problem != NULL);
+}
+
+/* Checked as it is typed. */
+static void
+on_relay_changed (EpPreferencesWindow *self)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->relay_entry))));
+  g_autofree char *problem = NULL;
+
+  if (self->application == NULL)
+    return;
+  if (*text != '\0')
+    problem = relay_problem (self, text);
+  show_relay_problem (self, problem);
+}
+
+static void
+on_relay_add (EpPreferencesWindow *self)
+{
+  EpNodeSettings *settings = ep_application_get_profile_settings (self->application);
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->relay_entry))));
+  g_autofree char *problem = NULL;
+
+  if (*text == '\0')
+    return;
+  problem = relay_problem (self, text);
+  show_relay_problem (self, problem);
+  if (problem != NULL)
+    return;
+  if (settings->relays == NULL || !g_strv_contains ((const char * const *) settings->relays, text))
+    {
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+      if (settings->relays != NULL)
+        g_strv_builder_addv (builder, (const char **) settings->relays);
+      g_strv_builder_add (builder, text);
+      g_strfreev (settings->relays);
+      settings->relays = g_strv_builder_end (builder);
+      save (self);
+    }
+  gtk_editable_set_text (GTK_EDITABLE (self->relay_entry), "");
+  show_relays (self);
+}
+
 static void
 ep_preferences_window_dispose (GObject *object)
 {
   EpPreferencesWindow *self = EP_PREFERENCES_WINDOW (object);
 
   g_clear_pointer (&self->bootstrap_rows, g_ptr_array_unref);
+  g_clear_pointer (&self->relay_rows, g_ptr_array_unref);
   g_clear_object (&self->settings);
   g_clear_object (&self->application);
   gtk_widget_dispose_template (GTK_WIDGET (self), EP_TYPE_PREFERENCES_WINDOW);
@@ -278,7 +443,12 @@ ep_preferences_window_class_init (EpPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, bootstrap_group);
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, bootstrap_entry);
   gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, bootstrap_reset_button);
+  gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, relay_group);
+  gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, relay_entry);
+  gtk_widget_class_bind_template_child (widget_class, EpPreferencesWindow, relay_error_label);
   gtk_widget_class_bind_template_callback (widget_class, on_bootstrap_add);
+  gtk_widget_class_bind_template_callback (widget_class, on_relay_add);
+  gtk_widget_class_bind_template_callback (widget_class, on_relay_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_bootstrap_reset);
   gtk_widget_class_bind_template_callback (widget_class, on_name_apply);
   gtk_widget_class_bind_template_callback (widget_class, on_status_apply);
@@ -293,6 +463,7 @@ ep_preferences_window_init (EpPreferencesWindow *self)
   self->loading = TRUE;
   gtk_widget_init_template (GTK_WIDGET (self));
   self->bootstrap_rows = g_ptr_array_new ();
+  self->relay_rows = g_ptr_array_new ();
 
   self->settings = g_settings_new (SCHEMA_ID);
   g_settings_bind (self->settings, "notifications", self->notifications_switch, "active",
@@ -330,6 +501,7 @@ ep_preferences_window_new (GtkWindow     *parent,
   gtk_switch_set_active (self->lan_switch, settings->lan_discovery);
   gtk_spin_button_set_value (self->port_spin, settings->port);
   show_bootstrap (self);
+  show_relays (self);
   update_passphrase_row (self);
   self->loading = FALSE;
   return self;
