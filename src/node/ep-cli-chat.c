@@ -31,7 +31,9 @@
  * "relay", with its host) keeps a session with that relay, publishes it in
  * our presence record, and reaches contacts through it (or through one
  * they published) when no direct session comes up within a few seconds.
- * HOST is an IP address ([…] for IPv6) or a name to look up.
+ * HOST is an IP address ([…] for IPv6) or a name to look up
+ * (ep_relay_spec_parse()). Such relays are for this run only; those of the
+ * profile's settings (profile.json "relays") are used as well.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
