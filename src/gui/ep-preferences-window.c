@@ -154,6 +154,51 @@ valid_host_port (const char *text)
   return memchr (text, ':', colon - text) == NULL && strpbrk (text, " \t/") == NULL;
 }
 
+/* @list without @entry; NULL when nothing is left. */
+static void
+strv_remove (char       ***list,
+             const char   *entry)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; *list != NULL && (*list)[i] != NULL; i++)
+    if (g_strcmp0 ((*list)[i], entry) != 0)
+      g_strv_builder_add (builder, (*list)[i]);
+  g_strfreev (*list);
+  *list = g_strv_builder_end (builder);
+  if ((*list)[0] == NULL)
+    g_clear_pointer (list, g_strfreev);
+}
+
+/* A row of a list setting (bootstrap nodes, relays) with a Remove button
+ * that calls @on_remove with the entry in its "entry" data. */
+static GtkWidget *
+list_row_new (EpPreferencesWindow *self,
+              const char          *entry,
+              const char          *title,
+              const char          *subtitle,
+              GCallback            on_remove)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  if (subtitle != NULL)
+    {
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
+    }
+  gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (remove, "flat");
+  gtk_widget_set_tooltip_text (remove, _("Remove"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Remove"), -1);
+  g_object_set_data_full (G_OBJECT (remove), "entry", g_strdup (entry), g_free);
+  g_signal_connect (remove, "clicked", on_remove, self);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+  return row;
+}
+
 static void show_bootstrap (EpPreferencesWindow *self);
 
 static void
@@ -161,16 +206,8 @@ on_bootstrap_remove (GtkButton           *button,
                      EpPreferencesWindow *self)
 {
   EpNodeSettings *settings = ep_application_get_profile_settings (self->application);
-  const char *entry = g_object_get_data (G_OBJECT (button), "entry");
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
 
-  for (guint i = 0; settings->bootstrap != NULL && settings->bootstrap[i] != NULL; i++)
-    if (g_strcmp0 (settings->bootstrap[i], entry) != 0)
-      g_strv_builder_add (builder, settings->bootstrap[i]);
-  g_strfreev (settings->bootstrap);
-  settings->bootstrap = g_strv_builder_end (builder);
-  if (settings->bootstrap[0] == NULL)
-    g_clear_pointer (&settings->bootstrap, g_strfreev);
+  strv_remove (&settings->bootstrap, g_object_get_data (G_OBJECT (button), "entry"));
   save (self);
   show_bootstrap (self);
 }
@@ -186,19 +223,9 @@ show_bootstrap (EpPreferencesWindow *self)
 
   for (guint i = 0; settings->bootstrap != NULL && settings->bootstrap[i] != NULL; i++)
     {
-      GtkWidget *row = adw_action_row_new ();
-      GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
+      GtkWidget *row = list_row_new (self, settings->bootstrap[i], settings->bootstrap[i], NULL,
+                                     G_CALLBACK (on_bootstrap_remove));
 
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), settings->bootstrap[i]);
-      gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
-      gtk_widget_add_css_class (remove, "flat");
-      gtk_widget_set_tooltip_text (remove, _("Remove"));
-      gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      _("Remove"), -1);
-      g_object_set_data_full (G_OBJECT (remove), "entry", g_strdup (settings->bootstrap[i]),
-                              g_free);
-      g_signal_connect (remove, "clicked", G_CALLBACK (on_bootstrap_remove), self);
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
       adw_preferences_group_add (self->bootstrap_group, row);
       g_ptr_array_add (self->bootstrap_rows, row);
     }
@@ -257,16 +284,8 @@ on_relay_remove (GtkButton           *button,
                  EpPreferencesWindow *self)
 {
   EpNodeSettings *settings = ep_application_get_profile_settings (self->application);
-  const char *entry = g_object_get_data (G_OBJECT (button), "entry");
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
 
-  for (guint i = 0; settings->relays != NULL && settings->relays[i] != NULL; i++)
-    if (g_strcmp0 (settings->relays[i], entry) != 0)
-      g_strv_builder_add (builder, settings->relays[i]);
-  g_strfreev (settings->relays);
-  settings->relays = g_strv_builder_end (builder);
-  if (settings->relays[0] == NULL)
-    g_clear_pointer (&settings->relays, g_strfreev);
+  strv_remove (&settings->relays, g_object_get_data (G_OBJECT (button), "entry"));
   save (self);
   show_relays (self);
 }
@@ -284,23 +303,11 @@ show_relays (EpPreferencesWindow *self)
     {
       const char *spec = settings->relays[i];
       const char *at = strchr (spec, '@');
-      GtkWidget *row = adw_action_row_new ();
-      GtkWidget *remove = gtk_button_new_from_icon_name ("user-trash-symbolic");
       g_autofree char *key = at != NULL ? g_strndup (spec, at - spec) : NULL;
-
       /* Where it listens, then its key. */
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), at != NULL ? at + 1 : spec);
-      if (key != NULL)
-        adw_action_row_set_subtitle (ADW_ACTION_ROW (row), key);
-      adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 2);
-      gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
-      gtk_widget_add_css_class (remove, "flat");
-      gtk_widget_set_tooltip_text (remove, _("Remove"));
-      gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      _("Remove"), -1);
-      g_object_set_data_full (G_OBJECT (remove), "entry", g_strdup (spec), g_free);
-      g_signal_connect (remove, "clicked", G_CALLBACK (on_relay_remove), self);
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), remove);
+      GtkWidget *row = list_row_new (self, spec, at != NULL ? at + 1 : spec, key,
+                                     G_CALLBACK (on_relay_remove));
+
       adw_preferences_group_add (self->relay_group, row);
       g_ptr_array_add (self->relay_rows, row);
     }
